@@ -1,0 +1,110 @@
+"""Vocabularies of the tracing domain, shared by the API, the database and the CLI."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TracingRequestStatus(StrEnum):
+    """Where a tracing request stands in the caseworker's workflow."""
+
+    OPEN = "open"
+    SEARCHING = "searching"
+    CANDIDATE_UNDER_REVIEW = "candidate_under_review"
+    LOCATED = "located"
+    CLOSED = "closed"
+
+
+class TracingOutcome(StrEnum):
+    """How a tracing request ended (set when it is closed, or when a person is located)."""
+
+    LOCATED_CONTACT_RESTORED = "located_contact_restored"
+    LOCATED_DECLINES_CONTACT = "located_declines_contact"
+    NOT_FOUND = "not_found"
+    DECEASED = "deceased"
+    WITHDRAWN_BY_ENQUIRER = "withdrawn_by_enquirer"
+
+
+class PersonRole(StrEnum):
+    """The part a person plays: in a tracing request, or as a registration on a list."""
+
+    ENQUIRER = "enquirer"
+    SOUGHT_PERSON = "sought_person"
+    REGISTRATION = "registration"
+
+
+class RegistrationKind(StrEnum):
+    """What a registration records about the person (required when the role is registration)."""
+
+    SAFE_AND_WELL = "safe_and_well"
+    FOUND = "found"
+    DETAINED = "detained"
+    HOSPITALISED = "hospitalised"
+    DECEASED = "deceased"
+
+
+class PersonStatus(StrEnum):
+    """Whether a person record is still active in its request or list."""
+
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class Sex(StrEnum):
+    """Sex as recorded; `unknown` when the source did not say."""
+
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class NameKind(StrEnum):
+    """Why a person carries a name."""
+
+    PRIMARY = "primary"
+    ALIAS = "alias"
+    NICKNAME = "nickname"
+    MAIDEN = "maiden"
+    FORMER = "former"
+
+
+class Calendar(StrEnum):
+    """The calendar a date was given in."""
+
+    GREGORIAN = "gregorian"
+    HIJRI = "hijri"
+    SOLAR_HIJRI = "solar_hijri"
+    ETHIOPIAN = "ethiopian"
+
+
+class Relationship(StrEnum):
+    """What the sought person is to the enquirer (the sought person is the enquirer's ...)."""
+
+    MOTHER = "mother"
+    FATHER = "father"
+    SON = "son"
+    DAUGHTER = "daughter"
+    BROTHER = "brother"
+    SISTER = "sister"
+    HALF_BROTHER = "half_brother"
+    HALF_SISTER = "half_sister"
+    SPOUSE = "spouse"
+    GRANDMOTHER = "grandmother"
+    GRANDFATHER = "grandfather"
+    GRANDSON = "grandson"
+    GRANDDAUGHTER = "granddaughter"
+    AUNT = "aunt"
+    UNCLE = "uncle"
+    NIECE = "niece"
+    NEPHEW = "nephew"
+    COUSIN = "cousin"
+    STEPMOTHER = "stepmother"
+    STEPFATHER = "stepfather"
+    STEPSON = "stepson"
+    STEPDAUGHTER = "stepdaughter"
+    GUARDIAN = "guardian"
+    WARD = "ward"
+    FIANCE = "fiance"
+    OTHER_RELATIVE = "other_relative"
+    OTHER = "other"
