@@ -35,7 +35,13 @@ class FuzzyDateIn(WireModel):
     month: int | None = Field(default=None, ge=1, le=13)
     day: int | None = Field(default=None, ge=1, le=31)
     approximate: bool = False
-    uncertainty_years: int = Field(default=0, ge=0, le=100)
+    uncertainty_years: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="Years either side of `year`; needs `approximate`. Defaults to 2 when "
+        "approximate, else 0.",
+    )
     age: int | None = Field(default=None, ge=0, le=150, description="Age at `age_reference_date`.")
     age_reference_date: datetime.date | None = None
 

@@ -1,0 +1,1 @@
+"""The Kintrace FastAPI service: registry of tracing requests, persons and names."""

@@ -1,0 +1,117 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from service import ops
+from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from service.middleware import BodySizeLimit, ProblemOnCrash
+from service.observability import PoolCollector, install_metrics
+from service.persons.routes import router as persons_router
+from service.runtime import Runtime, open_runtime
+from service.settings import Settings, get_settings
+from service.tracing.routes import router as tracing_router
+
+API_DESCRIPTION = """
+Kintrace records tracing requests of the Restoring Family Links network (who is searching,
+whom they seek, names in every script, uncertain dates and places) and returns them.
+
+* Resources live under `/v1`; operational endpoints (`/healthz`, `/readyz`, `/metrics`) at the
+  root.
+* Every error is an RFC 9457 `application/problem+json` document with a stable `type`
+  (`urn:kintrace:problem:<slug>`).
+* Updates need `If-Match` with the ETag of the version read (412 when stale, 428 when missing).
+* POST accepts an `Idempotency-Key` header: a retry with the same key and body returns the first
+  result.
+"""
+
+RuntimeFactory = Callable[[Settings], contextlib.AbstractAsyncContextManager[Runtime]]
+
+
+def create_app(
+    settings: Settings | None = None, *, runtime_factory: RuntimeFactory | None = None
+) -> FastAPI:
+    """Build the application; the runtime (database, engine) is opened by the lifespan.
+
+    `runtime_factory` lets tests supply a runtime bound to their own database.
+    """
+    settings = settings or get_settings()
+    open_runtime_for = runtime_factory or open_runtime
+    registry = CollectorRegistry(auto_describe=True)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_runtime_for(settings) as runtime:
+            app.state.runtime = runtime
+            collector = PoolCollector(runtime.engine)
+            registry.register(collector)
+            try:
+                yield
+            finally:
+                registry.unregister(collector)
+
+    app = FastAPI(
+        title="Kintrace",
+        version="0.1.0",
+        summary="Restoring Family Links: tracing requests and transliteration-aware matching.",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_error_handlers(app)
+    app.include_router(ops.router)
+    app.include_router(tracing_router, prefix="/v1")
+    app.include_router(persons_router, prefix="/v1")
+    install_metrics(app, registry)
+    _serve_problems_as_problem_json(app)
+    app.add_middleware(ProblemOnCrash)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name="X-Request-ID",
+        update_request_header=True,
+        validator=_valid_request_id,
+    )
+    return app
+
+
+def _serve_problems_as_problem_json(app: FastAPI) -> None:
+    """Document error bodies under `application/problem+json`, the media type they are sent as.
+
+    FastAPI files a response model under `application/json`; we move it, once, when the
+    schema is first generated.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            for operations in document.get("paths", {}).values():
+                for operation in operations.values():
+                    for code, response in operation.get("responses", {}).items():
+                        content = response.get("content", {})
+                        if code[0] in "45" and PROBLEM_MEDIA_TYPE in content:
+                            content[PROBLEM_MEDIA_TYPE] = content.pop("application/json", {})
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _valid_request_id(value: str) -> bool:
+    """Accept a caller's request id only if it is short and printable (it goes into logs)."""
+    return 0 < len(value) <= 128 and value.isascii() and value.isprintable()
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI schema, independent of settings and of any database."""
+    return create_app(Settings(database_url="postgresql://unused/unused")).openapi()

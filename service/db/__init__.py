@@ -1,0 +1,1 @@
+"""Database access: embedded server, engine and sessions, table models."""

@@ -1,0 +1,322 @@
+"""Table models (SQLModel). Migrations are written by hand from these in `migrations/`.
+
+Conventions: UUID primary keys (public ids), `society_id` on every tenant table (row-level
+security will key on it), enums stored as text with CHECK constraints (adding a value is a
+one-line migration), timestamps with time zone set by the database, `version` for optimistic
+concurrency (ETag). Personal fields are read and written only by the repositories' codec
+functions, so that encrypting them at rest changes one layer.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlmodel import Field, SQLModel
+
+from schemas.enums import (
+    NameKind,
+    PersonRole,
+    PersonStatus,
+    RegistrationKind,
+    Relationship,
+    Sex,
+    TracingOutcome,
+    TracingRequestStatus,
+)
+
+metadata = SQLModel.metadata
+metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def one_of(column: str, values: type[StrEnum]) -> str:
+    """SQL CHECK expression restricting a text column to an enum's values."""
+    quoted = ", ".join(f"'{member.value}'" for member in values)
+    return f"{column} IN ({quoted})"
+
+
+def _id() -> Any:
+    return Field(
+        default_factory=uuid.uuid4,
+        sa_column=Column(
+            UUID(as_uuid=True), primary_key=True, server_default=text("gen_random_uuid()")
+        ),
+    )
+
+
+def _created() -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(
+            DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+        ),
+    )
+
+
+def _updated() -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(
+            DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+        ),
+    )
+
+
+def _society_fk() -> Any:
+    return Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("society.id", ondelete="RESTRICT"), nullable=False
+        )
+    )
+
+
+def _text(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(Text, nullable=nullable))
+
+
+def _jsonb() -> Any:
+    return Field(default=None, sa_column=Column(JSONB, nullable=True))
+
+
+def _version() -> Any:
+    return Field(default=1, sa_column=Column(Integer, nullable=False, server_default=text("1")))
+
+
+class Society(SQLModel, table=True):
+    """A national society or delegation: the tenant every record belongs to."""
+
+    __tablename__ = "society"
+    __table_args__ = (CheckConstraint("code ~ '^[a-z0-9][a-z0-9-]{0,31}$'", name="code_format"),)
+
+    id: uuid.UUID = _id()
+    code: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime.datetime = _created()
+
+
+class TracingRequest(SQLModel, table=True):
+    """An enquirer's request to find one or more sought persons."""
+
+    __tablename__ = "tracing_request"
+    __table_args__ = (
+        UniqueConstraint("society_id", "reference_number"),
+        CheckConstraint(one_of("status", TracingRequestStatus), name="status"),
+        CheckConstraint(f"outcome IS NULL OR {one_of('outcome', TracingOutcome)}", name="outcome"),
+        CheckConstraint("(status = 'closed') = (closed_on IS NOT NULL)", name="closed_on"),
+        CheckConstraint("status <> 'closed' OR outcome IS NOT NULL", name="closed_outcome"),
+        Index(None, "society_id", "created_at", "id"),
+        Index(None, "society_id", "status", "created_at", "id"),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    reference_number: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(sa_column=Column(Text, nullable=False))
+    outcome: str | None = _text()
+    opened_on: datetime.date = Field(sa_column=Column(Date, nullable=False))
+    closed_on: datetime.date | None = Field(default=None, sa_column=Column(Date))
+    circumstances: str | None = _text()
+    separation_place: dict[str, Any] | None = _jsonb()
+    separation_date: dict[str, Any] | None = _jsonb()
+    version: int = _version()
+    created_at: datetime.datetime = _created()
+    updated_at: datetime.datetime = _updated()
+
+
+class Person(SQLModel, table=True):
+    """A person on either side: enquirer, sought person (in a request) or a registration."""
+
+    __tablename__ = "person"
+    __table_args__ = (
+        CheckConstraint(one_of("role", PersonRole), name="role"),
+        CheckConstraint(one_of("status", PersonStatus), name="status"),
+        CheckConstraint(one_of("sex", Sex), name="sex"),
+        CheckConstraint(
+            "(role = 'registration') = (registration_kind IS NOT NULL)", name="registration_kind"
+        ),
+        CheckConstraint(
+            f"registration_kind IS NULL OR {one_of('registration_kind', RegistrationKind)}",
+            name="registration_kind_value",
+        ),
+        CheckConstraint(
+            "(role = 'registration') = (tracing_request_id IS NULL)", name="request_membership"
+        ),
+        Index(None, "tracing_request_id"),
+        Index(None, "society_id", "role", "created_at", "id"),
+        Index(
+            "uq_person_one_enquirer",
+            "tracing_request_id",
+            unique=True,
+            postgresql_where=text("role = 'enquirer'"),
+        ),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    tracing_request_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("tracing_request.id", ondelete="CASCADE"), nullable=True
+        ),
+    )
+    role: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(
+        default=PersonStatus.ACTIVE.value,
+        sa_column=Column(Text, nullable=False, server_default=PersonStatus.ACTIVE.value),
+    )
+    registration_kind: str | None = _text()
+    registration_source: str | None = _text()
+    registration_date: datetime.date | None = Field(default=None, sa_column=Column(Date))
+    sex: str = Field(
+        default=Sex.UNKNOWN.value,
+        sa_column=Column(Text, nullable=False, server_default=Sex.UNKNOWN.value),
+    )
+    birth_date: dict[str, Any] | None = _jsonb()
+    birth_place: dict[str, Any] | None = _jsonb()
+    nationalities: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    )
+    languages: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    )
+    father_name: str | None = _text()
+    mother_name: str | None = _text()
+    tribe_clan: str | None = _text()
+    last_known_place: dict[str, Any] | None = _jsonb()
+    last_known_date: dict[str, Any] | None = _jsonb()
+    notes: str | None = _text()
+    closed_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+    close_reason: str | None = _text()
+    version: int = _version()
+    created_at: datetime.datetime = _created()
+    updated_at: datetime.datetime = _updated()
+
+
+class PersonName(SQLModel, table=True):
+    """One of a person's names, in its original script, with optional structured parts."""
+
+    __tablename__ = "person_name"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", NameKind), name="kind"),
+        CheckConstraint(
+            "coalesce(full_name, given_name, family_name, father_name, grandfather_name,"
+            " other_name) IS NOT NULL",
+            name="not_empty",
+        ),
+        Index(None, "person_id", "position"),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    person_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("person.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+    kind: str = Field(sa_column=Column(Text, nullable=False))
+    script: str | None = _text()
+    full_name: str | None = _text()
+    given_name: str | None = _text()
+    family_name: str | None = _text()
+    father_name: str | None = _text()
+    grandfather_name: str | None = _text()
+    other_name: str | None = _text()
+    created_at: datetime.datetime = _created()
+
+
+class PersonRelationship(SQLModel, table=True):
+    """What a sought person is to the enquirer of the same tracing request."""
+
+    __tablename__ = "person_relationship"
+    __table_args__ = (
+        UniqueConstraint("enquirer_id", "sought_person_id"),
+        CheckConstraint(one_of("relationship", Relationship), name="relationship"),
+        CheckConstraint("enquirer_id <> sought_person_id", name="distinct_persons"),
+        Index(None, "tracing_request_id"),
+        Index(None, "sought_person_id"),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    tracing_request_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True),
+            ForeignKey("tracing_request.id", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    enquirer_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("person.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    sought_person_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("person.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    relationship: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime.datetime = _created()
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The stored outcome of a POST made with an `Idempotency-Key`, scoped to its caller."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (
+        UniqueConstraint("society_id", "principal", "key"),
+        Index(None, "expires_at"),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    principal: str = Field(sa_column=Column(Text, nullable=False))
+    key: str = Field(sa_column=Column(Text, nullable=False))
+    request_fingerprint: str = Field(sa_column=Column(Text, nullable=False))
+    response_status: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    response_body: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    response_headers: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    created_at: datetime.datetime = _created()
+    expires_at: datetime.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """Last reference number handed out per society and year (`DRK-2026-000042`)."""
+
+    __tablename__ = "reference_counter"
+
+    society_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("society.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    year: int = Field(sa_column=Column(SmallInteger, primary_key=True))
+    last_value: int = Field(sa_column=Column(Integer, nullable=False))

@@ -1,0 +1,1 @@
+"""Synthetic, seeded demo data for Kintrace (loaded by `kintrace demo`)."""

@@ -1,0 +1,1 @@
+"""Idempotency keys for POST requests (IETF draft-ietf-httpapi-idempotency-key-header)."""

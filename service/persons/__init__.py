@@ -1,0 +1,1 @@
+"""Persons (enquirers, sought persons, registrations), their names and relationships."""

@@ -1,0 +1,378 @@
+"""Queries on persons, names and relationships, and the codec of personal fields.
+
+`_personal_columns` / `_personal_from_row` and `_name_columns` / `_name_from_row` are the only
+places that know how personal data is stored; encryption at rest replaces their bodies.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, tuple_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.db.models import Person, PersonName, PersonRelationship
+from service.http import Cursor
+from service.persons.records import (
+    NameRecord,
+    PersonalFields,
+    PersonRecord,
+    RelationshipRecord,
+)
+
+
+def _personal_columns(personal: PersonalFields) -> dict[str, Any]:
+    return {
+        "sex": personal.sex,
+        "birth_date": personal.birth_date,
+        "birth_place": personal.birth_place,
+        "nationalities": list(personal.nationalities),
+        "languages": list(personal.languages),
+        "father_name": personal.father_name,
+        "mother_name": personal.mother_name,
+        "tribe_clan": personal.tribe_clan,
+        "last_known_place": personal.last_known_place,
+        "last_known_date": personal.last_known_date,
+        "notes": personal.notes,
+    }
+
+
+def _personal_from_row(row: Person) -> PersonalFields:
+    return PersonalFields(
+        sex=row.sex,
+        birth_date=row.birth_date,
+        birth_place=row.birth_place,
+        nationalities=list(row.nationalities),
+        languages=list(row.languages),
+        father_name=row.father_name,
+        mother_name=row.mother_name,
+        tribe_clan=row.tribe_clan,
+        last_known_place=row.last_known_place,
+        last_known_date=row.last_known_date,
+        notes=row.notes,
+    )
+
+
+def _name_columns(name: NameRecord) -> dict[str, Any]:
+    return {
+        "kind": name.kind,
+        "script": name.script,
+        "full_name": name.full_name,
+        "given_name": name.given,
+        "family_name": name.family,
+        "father_name": name.father,
+        "grandfather_name": name.grandfather,
+        "other_name": name.other,
+    }
+
+
+def _name_from_row(row: PersonName) -> NameRecord:
+    return NameRecord(
+        id=row.id,
+        kind=row.kind,
+        script=row.script,
+        full_name=row.full_name,
+        given=row.given_name,
+        family=row.family_name,
+        father=row.father_name,
+        grandfather=row.grandfather_name,
+        other=row.other_name,
+        created_at=row.created_at,
+    )
+
+
+def _record(row: Person, names: list[NameRecord]) -> PersonRecord:
+    return PersonRecord(
+        id=row.id,
+        society_id=row.society_id,
+        tracing_request_id=row.tracing_request_id,
+        role=row.role,
+        status=row.status,
+        registration_kind=row.registration_kind,
+        registration_source=row.registration_source,
+        registration_date=row.registration_date,
+        personal=_personal_from_row(row),
+        names=names,
+        closed_at=row.closed_at,
+        close_reason=row.close_reason,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+async def _names_of(
+    session: AsyncSession, person_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[NameRecord]]:
+    if not person_ids:
+        return {}
+    rows = await session.exec(
+        select(PersonName)
+        .where(col(PersonName.person_id).in_(person_ids))
+        .order_by(col(PersonName.person_id), col(PersonName.position))
+    )
+    grouped: dict[uuid.UUID, list[NameRecord]] = defaultdict(list)
+    for row in rows:
+        grouped[row.person_id].append(_name_from_row(row))
+    return grouped
+
+
+async def _records(session: AsyncSession, rows: Sequence[Person]) -> list[PersonRecord]:
+    names = await _names_of(session, [row.id for row in rows])
+    return [_record(row, names.get(row.id, [])) for row in rows]
+
+
+async def insert_person(
+    session: AsyncSession,
+    *,
+    society_id: uuid.UUID,
+    tracing_request_id: uuid.UUID | None,
+    role: str,
+    personal: PersonalFields,
+    names: Sequence[NameRecord],
+    registration_kind: str | None = None,
+    registration_source: str | None = None,
+    registration_date: datetime.date | None = None,
+) -> PersonRecord:
+    """Store a new person with its names."""
+    row = Person(
+        society_id=society_id,
+        tracing_request_id=tracing_request_id,
+        role=role,
+        registration_kind=registration_kind,
+        registration_source=registration_source,
+        registration_date=registration_date,
+        **_personal_columns(personal),
+    )
+    session.add(row)
+    await session.flush()
+    for position, name in enumerate(names):
+        session.add(
+            PersonName(
+                society_id=society_id, person_id=row.id, position=position, **_name_columns(name)
+            )
+        )
+    await session.flush()
+    await session.refresh(row)
+    return (await _records(session, [row]))[0]
+
+
+async def get_person(
+    session: AsyncSession, society_id: uuid.UUID, person_id: uuid.UUID
+) -> PersonRecord | None:
+    """The person with its names, if it belongs to the society."""
+    row = (
+        await session.exec(
+            select(Person).where(Person.id == person_id, Person.society_id == society_id)
+        )
+    ).first()
+    return None if row is None else (await _records(session, [row]))[0]
+
+
+async def list_for_requests(
+    session: AsyncSession, society_id: uuid.UUID, request_ids: Sequence[uuid.UUID]
+) -> list[PersonRecord]:
+    """Persons of the given tracing requests, enquirer first, then in order of recording."""
+    rows = await session.exec(
+        select(Person)
+        .where(Person.society_id == society_id, col(Person.tracing_request_id).in_(request_ids))
+        .order_by(col(Person.role) != "enquirer", col(Person.created_at), col(Person.id))
+    )
+    return await _records(session, list(rows))
+
+
+async def list_registrations(
+    session: AsyncSession,
+    society_id: uuid.UUID,
+    *,
+    kind: str | None,
+    status: str | None,
+    after: Cursor | None,
+    limit: int,
+) -> list[PersonRecord]:
+    """A page of registrations (plus one row to tell whether more follow)."""
+    statement = select(Person).where(Person.society_id == society_id, Person.role == "registration")
+    if kind is not None:
+        statement = statement.where(Person.registration_kind == kind)
+    if status is not None:
+        statement = statement.where(Person.status == status)
+    if after is not None:
+        statement = statement.where(
+            tuple_(col(Person.created_at), col(Person.id)) > tuple_(after.created_at, after.id)
+        )
+    statement = statement.order_by(col(Person.created_at), col(Person.id)).limit(limit + 1)
+    return await _records(session, list(await session.exec(statement)))
+
+
+async def has_registrations(session: AsyncSession, society_id: uuid.UUID) -> bool:
+    """Whether the society has recorded any registration."""
+    found = await session.exec(
+        select(Person.id).where(Person.society_id == society_id, Person.role == "registration")
+    )
+    return found.first() is not None
+
+
+async def write_person(
+    session: AsyncSession,
+    record: PersonRecord,
+    expected_version: int,
+) -> bool:
+    """Save a changed person if it is still at `expected_version`; False when it is not."""
+    values = {
+        **_personal_columns(record.personal),
+        "status": record.status,
+        "registration_kind": record.registration_kind,
+        "registration_source": record.registration_source,
+        "registration_date": record.registration_date,
+        "closed_at": record.closed_at,
+        "close_reason": record.close_reason,
+    }
+    return await _versioned_update(session, record, expected_version, values)
+
+
+async def touch_person(session: AsyncSession, record: PersonRecord, expected_version: int) -> bool:
+    """Advance a person's version (its names changed) if it is still at `expected_version`."""
+    return await _versioned_update(session, record, expected_version, {})
+
+
+async def _versioned_update(
+    session: AsyncSession, record: PersonRecord, expected_version: int, values: dict[str, Any]
+) -> bool:
+    statement = (
+        update(Person)
+        .where(
+            col(Person.id) == record.id,
+            col(Person.society_id) == record.society_id,
+            col(Person.version) == expected_version,
+        )
+        .values(**values, version=Person.version + 1, updated_at=func.now())
+        .returning(col(Person.version), col(Person.updated_at))
+    )
+    result = (await session.exec(statement)).first()
+    if result is None:
+        return False
+    record.version, record.updated_at = result
+    return True
+
+
+async def insert_name(session: AsyncSession, record: PersonRecord, name: NameRecord) -> NameRecord:
+    """Append a name to a person."""
+    position = (
+        await session.exec(
+            select(func.coalesce(func.max(PersonName.position), -1) + 1).where(
+                PersonName.person_id == record.id
+            )
+        )
+    ).one()
+    row = PersonName(
+        society_id=record.society_id,
+        person_id=record.id,
+        position=position,
+        **_name_columns(name),
+    )
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    return _name_from_row(row)
+
+
+async def delete_name(session: AsyncSession, record: PersonRecord, name_id: uuid.UUID) -> bool:
+    """Remove one of the person's names; False when the person has no such name."""
+    result = await session.exec(
+        delete(PersonName)
+        .where(
+            col(PersonName.id) == name_id,
+            col(PersonName.person_id) == record.id,
+            col(PersonName.society_id) == record.society_id,
+        )
+        .returning(col(PersonName.id))
+    )
+    return result.first() is not None
+
+
+def _relationship(row: PersonRelationship) -> RelationshipRecord:
+    return RelationshipRecord(
+        id=row.id,
+        tracing_request_id=row.tracing_request_id,
+        enquirer_id=row.enquirer_id,
+        sought_person_id=row.sought_person_id,
+        relationship=row.relationship,
+        created_at=row.created_at,
+    )
+
+
+async def insert_relationship(
+    session: AsyncSession,
+    *,
+    society_id: uuid.UUID,
+    tracing_request_id: uuid.UUID,
+    enquirer_id: uuid.UUID,
+    sought_person_id: uuid.UUID,
+    relationship: str,
+) -> RelationshipRecord:
+    """Record what the sought person is to the enquirer."""
+    row = PersonRelationship(
+        society_id=society_id,
+        tracing_request_id=tracing_request_id,
+        enquirer_id=enquirer_id,
+        sought_person_id=sought_person_id,
+        relationship=relationship,
+    )
+    session.add(row)
+    await session.flush()
+    await session.refresh(row)
+    return _relationship(row)
+
+
+async def find_relationship(
+    session: AsyncSession, enquirer_id: uuid.UUID, sought_person_id: uuid.UUID
+) -> RelationshipRecord | None:
+    """The relationship between these two persons, if recorded."""
+    row = (
+        await session.exec(
+            select(PersonRelationship).where(
+                PersonRelationship.enquirer_id == enquirer_id,
+                PersonRelationship.sought_person_id == sought_person_id,
+            )
+        )
+    ).first()
+    return None if row is None else _relationship(row)
+
+
+async def list_relationships(
+    session: AsyncSession, society_id: uuid.UUID, tracing_request_id: uuid.UUID
+) -> list[RelationshipRecord]:
+    """Relationships recorded in one tracing request."""
+    rows = await session.exec(
+        select(PersonRelationship)
+        .where(
+            PersonRelationship.society_id == society_id,
+            PersonRelationship.tracing_request_id == tracing_request_id,
+        )
+        .order_by(col(PersonRelationship.created_at), col(PersonRelationship.id))
+    )
+    return [_relationship(row) for row in rows]
+
+
+async def delete_relationship(
+    session: AsyncSession,
+    society_id: uuid.UUID,
+    tracing_request_id: uuid.UUID,
+    relationship_id: uuid.UUID,
+) -> bool:
+    """Remove a relationship; False when the request has no such relationship."""
+    result = await session.exec(
+        delete(PersonRelationship)
+        .where(
+            col(PersonRelationship.id) == relationship_id,
+            col(PersonRelationship.society_id) == society_id,
+            col(PersonRelationship.tracing_request_id) == tracing_request_id,
+        )
+        .returning(col(PersonRelationship.id))
+    )
+    return result.first() is not None

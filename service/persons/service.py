@@ -1,0 +1,313 @@
+"""Person use cases: registrations, persons in requests, names; and their wire views."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import unicodedata
+import uuid
+from collections import Counter
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from schemas.enums import PersonRole, PersonStatus
+from schemas.persons import (
+    NameCreate,
+    NameParts,
+    NamePublic,
+    PersonClose,
+    PersonFields,
+    PersonPublic,
+    PersonUpdate,
+    RegistrationCreate,
+    RequestPersonCreate,
+)
+from service.errors import Conflict, NotFound, PreconditionFailed, UnprocessableContent
+from service.http import etag, require_if_match
+from service.persons import repository
+from service.persons.records import NameRecord, PersonalFields, PersonRecord
+from service.principal import Principal
+from service.values import fuzzy_date_document, fuzzy_date_public, place_document, place_public
+
+_SCRIPT_PREFIXES = {
+    "LATIN": "Latn",
+    "ARABIC": "Arab",
+    "CYRILLIC": "Cyrl",
+    "ETHIOPIC": "Ethi",
+    "HEBREW": "Hebr",
+    "GREEK": "Grek",
+    "ARMENIAN": "Armn",
+    "GEORGIAN": "Geor",
+    "CJK": "Hani",
+    "HANGUL": "Hang",
+    "DEVANAGARI": "Deva",
+    "BENGALI": "Beng",
+    "TAMIL": "Taml",
+    "THAI": "Thai",
+    "MYANMAR": "Mymr",
+    "KHMER": "Khmr",
+}
+
+
+def detect_script(text: str) -> str | None:
+    """ISO 15924 code of the script most letters of `text` are written in."""
+    counts: Counter[str] = Counter()
+    for char in text:
+        if not char.isalpha():
+            continue
+        prefix = unicodedata.name(char, "").split(" ")[0]
+        code = _SCRIPT_PREFIXES.get(prefix)
+        if code is not None:
+            counts[code] += 1
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _name_record(name: NameCreate) -> NameRecord:
+    parts = name.parts or NameParts()
+    written = " ".join(
+        value
+        for value in (
+            name.full_name,
+            parts.given,
+            parts.father,
+            parts.grandfather,
+            parts.family,
+            parts.other,
+        )
+        if value
+    )
+    return NameRecord(
+        kind=name.kind.value,
+        full_name=name.full_name,
+        script=name.script or detect_script(written),
+        given=parts.given,
+        family=parts.family,
+        father=parts.father,
+        grandfather=parts.grandfather,
+        other=parts.other,
+    )
+
+
+def _personal(fields: PersonFields, path: str) -> PersonalFields:
+    return PersonalFields(
+        sex=fields.sex.value,
+        birth_date=fuzzy_date_document(fields.birth_date, f"{path}birth_date"),
+        birth_place=place_document(fields.birth_place),
+        nationalities=list(fields.nationalities),
+        languages=list(fields.languages),
+        father_name=fields.father_name,
+        mother_name=fields.mother_name,
+        tribe_clan=fields.tribe_clan,
+        last_known_place=place_document(fields.last_known_place),
+        last_known_date=fuzzy_date_document(fields.last_known_date, f"{path}last_known_date"),
+        notes=fields.notes,
+    )
+
+
+def name_public(name: NameRecord) -> NamePublic:
+    """Wire view of a stored name."""
+    assert name.id is not None and name.created_at is not None
+    return NamePublic(
+        id=name.id,
+        kind=name.kind,
+        full_name=name.full_name,
+        script=name.script,
+        parts=NameParts(
+            given=name.given,
+            family=name.family,
+            father=name.father,
+            grandfather=name.grandfather,
+            other=name.other,
+        ),
+        created_at=name.created_at,
+    )
+
+
+def person_public(record: PersonRecord) -> PersonPublic:
+    """Wire view of a stored person."""
+    personal = record.personal
+    return PersonPublic.model_validate(
+        {
+            "id": record.id,
+            "tracing_request_id": record.tracing_request_id,
+            "role": record.role,
+            "status": record.status,
+            "registration_kind": record.registration_kind,
+            "registration_source": record.registration_source,
+            "registration_date": record.registration_date,
+            "names": [name_public(name) for name in record.names],
+            "sex": personal.sex,
+            "birth_date": fuzzy_date_public(personal.birth_date),
+            "birth_place": place_public(personal.birth_place),
+            "nationalities": personal.nationalities,
+            "languages": personal.languages,
+            "father_name": personal.father_name,
+            "mother_name": personal.mother_name,
+            "tribe_clan": personal.tribe_clan,
+            "last_known_place": place_public(personal.last_known_place),
+            "last_known_date": fuzzy_date_public(personal.last_known_date),
+            "notes": personal.notes,
+            "closed_at": record.closed_at,
+            "close_reason": record.close_reason,
+            "version": record.version,
+            "created_at": record.created_at,
+            "updated_at": record.updated_at,
+        }
+    )
+
+
+async def create_registration(
+    session: AsyncSession, principal: Principal, body: RegistrationCreate
+) -> PersonRecord:
+    """Record a person registered as safe and well, found, detained, hospitalised or dead."""
+    return await repository.insert_person(
+        session,
+        society_id=principal.society_id,
+        tracing_request_id=None,
+        role=PersonRole.REGISTRATION.value,
+        personal=_personal(body, ""),
+        names=[_name_record(name) for name in body.names],
+        registration_kind=body.registration_kind.value,
+        registration_source=body.registration_source,
+        registration_date=body.registration_date,
+    )
+
+
+async def add_to_request(
+    session: AsyncSession,
+    principal: Principal,
+    tracing_request_id: uuid.UUID,
+    body: RequestPersonCreate,
+    path: str = "",
+) -> PersonRecord:
+    """Add an enquirer or sought person to a tracing request (one enquirer per request)."""
+    try:
+        async with session.begin_nested():
+            return await repository.insert_person(
+                session,
+                society_id=principal.society_id,
+                tracing_request_id=tracing_request_id,
+                role=body.role.value,
+                personal=_personal(body, path),
+                names=[_name_record(name) for name in body.names],
+            )
+    except IntegrityError as err:
+        raise Conflict("this tracing request already has an enquirer") from err
+
+
+async def get(session: AsyncSession, principal: Principal, person_id: uuid.UUID) -> PersonRecord:
+    """The person, or 404 (also for another society's person)."""
+    record = await repository.get_person(session, principal.society_id, person_id)
+    if record is None:
+        raise NotFound(f"no person {person_id}")
+    return record
+
+
+async def _save(session: AsyncSession, record: PersonRecord, expected_version: int) -> None:
+    if not await repository.write_person(session, record, expected_version):
+        raise PreconditionFailed("the person changed while this update was being made")
+
+
+def _apply_update(record: PersonRecord, body: PersonUpdate) -> None:
+    changes = body.model_dump(exclude_unset=True)
+    registration_fields = {"registration_kind", "registration_source", "registration_date"}
+    if changes.keys() & registration_fields and record.role != PersonRole.REGISTRATION:
+        raise UnprocessableContent("registration fields are only for registrations")
+    if "registration_kind" in changes and body.registration_kind is None:
+        raise UnprocessableContent("a registration needs `registration_kind`")
+    personal_changes: dict[str, Any] = {}
+    for field_name in changes:
+        value = getattr(body, field_name)
+        if field_name in registration_fields:
+            setattr(record, field_name, getattr(value, "value", value))
+        elif field_name in {"birth_date", "last_known_date"}:
+            personal_changes[field_name] = fuzzy_date_document(value, field_name)
+        elif field_name in {"birth_place", "last_known_place"}:
+            personal_changes[field_name] = place_document(value)
+        elif field_name == "sex":
+            personal_changes[field_name] = value.value if value is not None else "unknown"
+        elif field_name in {"nationalities", "languages"}:
+            personal_changes[field_name] = list(value or [])
+        else:
+            personal_changes[field_name] = value
+    record.personal = dataclasses.replace(record.personal, **personal_changes)
+
+
+async def update(
+    session: AsyncSession,
+    principal: Principal,
+    person_id: uuid.UUID,
+    body: PersonUpdate,
+    if_match: str | None,
+) -> PersonRecord:
+    """Change personal fields; the caller must hold the current version (If-Match)."""
+    record = await get(session, principal, person_id)
+    require_if_match(if_match, record.version)
+    expected = record.version
+    _apply_update(record, body)
+    await _save(session, record, expected)
+    return record
+
+
+async def close(
+    session: AsyncSession,
+    principal: Principal,
+    person_id: uuid.UUID,
+    body: PersonClose,
+    if_match: str | None,
+) -> PersonRecord:
+    """Close a person record (it stays readable; closing twice is a conflict)."""
+    record = await get(session, principal, person_id)
+    require_if_match(if_match, record.version)
+    if record.status == PersonStatus.CLOSED:
+        raise Conflict("the person is already closed")
+    expected = record.version
+    record.status = PersonStatus.CLOSED.value
+    record.closed_at = datetime.datetime.now(datetime.UTC)
+    record.close_reason = body.reason
+    await _save(session, record, expected)
+    return record
+
+
+async def close_all(session: AsyncSession, persons: list[PersonRecord], reason: str) -> None:
+    """Close the still-active persons of a request being closed."""
+    for record in persons:
+        if record.status == PersonStatus.CLOSED:
+            continue
+        expected = record.version
+        record.status = PersonStatus.CLOSED.value
+        record.closed_at = datetime.datetime.now(datetime.UTC)
+        record.close_reason = reason
+        await _save(session, record, expected)
+
+
+async def add_name(
+    session: AsyncSession, principal: Principal, person_id: uuid.UUID, body: NameCreate
+) -> tuple[PersonRecord, NameRecord]:
+    """Add a name to a person (advances the person's version)."""
+    record = await get(session, principal, person_id)
+    name = await repository.insert_name(session, record, _name_record(body))
+    if not await repository.touch_person(session, record, record.version):
+        raise PreconditionFailed("the person changed while the name was being added")
+    record.names.append(name)
+    return record, name
+
+
+async def remove_name(
+    session: AsyncSession, principal: Principal, person_id: uuid.UUID, name_id: uuid.UUID
+) -> PersonRecord:
+    """Remove one of a person's names (advances the person's version)."""
+    record = await get(session, principal, person_id)
+    if not await repository.delete_name(session, record, name_id):
+        raise NotFound(f"person {person_id} has no name {name_id}")
+    if not await repository.touch_person(session, record, record.version):
+        raise PreconditionFailed("the person changed while the name was being removed")
+    record.names = [name for name in record.names if name.id != name_id]
+    return record
+
+
+def person_etag(record: PersonRecord) -> str:
+    """ETag of the person's current version."""
+    return etag(record.version)

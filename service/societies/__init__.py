@@ -1,0 +1,1 @@
+"""Societies: the tenants every record belongs to."""

@@ -1,0 +1,251 @@
+"""Routes of `/v1/tracing-requests`."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+
+from schemas.enums import TracingOutcome, TracingRequestStatus
+from schemas.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
+from schemas.persons import PersonPublic, RequestPersonCreate
+from schemas.tracing import (
+    RelationshipCreate,
+    RelationshipPublic,
+    TracingRequestClose,
+    TracingRequestCreate,
+    TracingRequestPublic,
+    TracingRequestSummary,
+    TracingRequestUpdate,
+)
+from service.deps import PrincipalDep, RuntimeDep, SessionDep
+from service.errors import (
+    BadRequest,
+    Conflict,
+    IdempotencyInFlight,
+    IdempotencyKeyReused,
+    NotFound,
+    PayloadTooLarge,
+    PreconditionFailed,
+    PreconditionRequired,
+    problem_responses,
+)
+from service.http import IdempotencyKeyHeader, IfMatchHeader, etag
+from service.idempotency.service import Outcome, run_once
+from service.persons import service as persons
+from service.tracing import service
+from service.tracing.repository import RequestFilters
+
+router = APIRouter(prefix="/tracing-requests", tags=["tracing requests"])
+
+WRITE_ERRORS = (PayloadTooLarge, IdempotencyInFlight, IdempotencyKeyReused)
+UPDATE_ERRORS = (NotFound, Conflict, PreconditionFailed, PreconditionRequired, PayloadTooLarge)
+
+
+def _json(model: TracingRequestPublic, code: int = 200) -> JSONResponse:
+    return JSONResponse(
+        model.model_dump(mode="json"), status_code=code, headers={"ETag": etag(model.version)}
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TracingRequestPublic,
+    summary="Open a tracing request",
+    description=(
+        "Records a tracing request with its enquirer, sought persons and their relationships "
+        "in one transaction. The reference number is generated (`<SOCIETY>-<year>-<n>`) when "
+        "omitted. Send `Idempotency-Key` to make retries safe."
+    ),
+    responses=problem_responses(Conflict, *WRITE_ERRORS),
+)
+async def create_tracing_request(
+    body: TracingRequestCreate,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    async def action() -> Outcome:
+        created = await service.create(session, principal, body)
+        return Outcome(
+            201,
+            created.model_dump(mode="json"),
+            {"Location": f"/v1/tracing-requests/{created.id}", "ETag": etag(created.version)},
+        )
+
+    ttl = datetime.timedelta(hours=runtime.settings.idempotency_ttl_hours)
+    return await run_once(session, principal, idempotency_key, request, action, ttl)
+
+
+@router.get(
+    "",
+    response_model=Page[TracingRequestSummary],
+    summary="List tracing requests",
+    description=(
+        "The acting society's tracing requests in order of recording, filtered, one page at a "
+        "time: pass `next_cursor` back as `cursor` for the next page."
+    ),
+    responses=problem_responses(BadRequest),
+)
+async def list_tracing_requests(
+    session: SessionDep,
+    principal: PrincipalDep,
+    status_: Annotated[TracingRequestStatus | None, Query(alias="status")] = None,
+    outcome: TracingOutcome | None = None,
+    reference_number: Annotated[str | None, Query(max_length=64)] = None,
+    opened_from: datetime.date | None = None,
+    opened_to: datetime.date | None = None,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
+) -> Page[TracingRequestSummary]:
+    filters = RequestFilters(
+        status=status_.value if status_ else None,
+        outcome=outcome.value if outcome else None,
+        reference_number=reference_number,
+        opened_from=opened_from,
+        opened_to=opened_to,
+    )
+    return await service.list_page(session, principal, filters, cursor, limit)
+
+
+@router.get(
+    "/{request_id}",
+    response_model=TracingRequestPublic,
+    summary="Read a tracing request",
+    description="The request with its persons and relationships; the `ETag` header carries "
+    "its version for a later `If-Match`.",
+    responses=problem_responses(NotFound),
+)
+async def get_tracing_request(
+    request_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    return _json(await service.get(session, principal, request_id))
+
+
+@router.patch(
+    "/{request_id}",
+    response_model=TracingRequestPublic,
+    summary="Update a tracing request",
+    description=(
+        "Changes the fields sent (`null` clears an optional field). Requires `If-Match` with the "
+        "current ETag: 428 without it, 412 when the request changed since it was read. A closed "
+        "request can only be reopened (by setting `status`)."
+    ),
+    responses=problem_responses(*UPDATE_ERRORS),
+)
+async def update_tracing_request(
+    request_id: uuid.UUID,
+    body: TracingRequestUpdate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    if_match: IfMatchHeader = None,
+) -> Response:
+    updated = await service.update(session, principal, request_id, body, if_match)
+    await session.commit()
+    return _json(updated)
+
+
+@router.post(
+    "/{request_id}/close",
+    response_model=TracingRequestPublic,
+    summary="Close a tracing request",
+    description="Records the outcome and closes the request and its active persons. Requires "
+    "`If-Match`.",
+    responses=problem_responses(*UPDATE_ERRORS),
+)
+async def close_tracing_request(
+    request_id: uuid.UUID,
+    body: TracingRequestClose,
+    session: SessionDep,
+    principal: PrincipalDep,
+    if_match: IfMatchHeader = None,
+) -> Response:
+    closed = await service.close(session, principal, request_id, body, if_match)
+    await session.commit()
+    return _json(closed)
+
+
+@router.post(
+    "/{request_id}/persons",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PersonPublic,
+    summary="Add a person to a tracing request",
+    description=(
+        "Adds the enquirer (one per request) or a sought person, with its relationship to the "
+        "enquirer when given. Send `Idempotency-Key` to make retries safe."
+    ),
+    responses=problem_responses(NotFound, Conflict, *WRITE_ERRORS),
+)
+async def add_request_person(
+    request_id: uuid.UUID,
+    body: RequestPersonCreate,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    async def action() -> Outcome:
+        person = await service.add_person(session, principal, request_id, body)
+        return Outcome(
+            201,
+            persons.person_public(person).model_dump(mode="json"),
+            {"Location": f"/v1/persons/{person.id}", "ETag": etag(person.version)},
+        )
+
+    ttl = datetime.timedelta(hours=runtime.settings.idempotency_ttl_hours)
+    return await run_once(session, principal, idempotency_key, request, action, ttl)
+
+
+@router.get(
+    "/{request_id}/persons",
+    response_model=list[PersonPublic],
+    summary="List the persons of a tracing request",
+    description="The enquirer first, then the sought persons in order of recording.",
+    responses=problem_responses(NotFound),
+)
+async def list_request_persons(
+    request_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> list[PersonPublic]:
+    people = await service.list_persons(session, principal, request_id)
+    return [persons.person_public(p) for p in people]
+
+
+@router.post(
+    "/{request_id}/relationships",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RelationshipPublic,
+    summary="Record a relationship",
+    description="Records what a sought person of the request is to its enquirer.",
+    responses=problem_responses(NotFound, Conflict, PayloadTooLarge),
+)
+async def add_relationship(
+    request_id: uuid.UUID, body: RelationshipCreate, session: SessionDep, principal: PrincipalDep
+) -> RelationshipPublic:
+    relationship = await service.add_relationship(session, principal, request_id, body)
+    await session.commit()
+    return service.relationship_public(relationship)
+
+
+@router.delete(
+    "/{request_id}/relationships/{relationship_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Remove a relationship",
+    description="Removes a relationship recorded in the request.",
+    responses=problem_responses(NotFound, Conflict),
+)
+async def remove_relationship(
+    request_id: uuid.UUID,
+    relationship_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> Response:
+    await service.remove_relationship(session, principal, request_id, relationship_id)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

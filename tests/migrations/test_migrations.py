@@ -1,0 +1,78 @@
+"""Migrations build the schema from nothing, step down and back up, and match the models."""
+
+from __future__ import annotations
+
+import asyncio
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from service.db import migrate
+from service.db.engine import async_url
+from service.db.models import metadata
+
+
+def _tables(url: str) -> set[str]:
+    async def read() -> set[str]:
+        engine = create_async_engine(async_url(url))
+        try:
+            async with engine.connect() as connection:
+                return set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def _drift(url: str) -> list[object]:
+    async def read() -> list[object]:
+        engine = create_async_engine(async_url(url))
+        try:
+            async with engine.connect() as connection:
+                return await connection.run_sync(
+                    lambda c: compare_metadata(MigrationContext.configure(c), metadata)
+                )
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def _scratch_database(base_url: str, name: str) -> str:
+    async def run(statement: str) -> None:
+        engine = create_async_engine(async_url(base_url), isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    from sqlalchemy.engine import make_url
+
+    return make_url(async_url(base_url)).set(database=name).render_as_string(hide_password=False)
+
+
+def test_upgrade_from_empty_downgrade_one_step_and_back(database_url):
+    url = _scratch_database(database_url, "kintrace_migration_test")
+    assert _tables(url) == set()
+    migrate.upgrade(url)
+    expected = {table.name for table in metadata.sorted_tables} | {"alembic_version"}
+    assert _tables(url) == expected
+    script = ScriptDirectory.from_config(migrate.alembic_config(url))
+    head = script.get_revision(migrate.head_revision())
+    previous = head.down_revision or "base"
+    migrate.downgrade(url, str(previous))
+    if previous == "base":
+        assert _tables(url) <= {"alembic_version"}
+    migrate.upgrade(url)
+    assert _tables(url) == expected
+    assert _drift(url) == []
+
+
+def test_models_and_migrations_agree(database_url):
+    assert _drift(database_url) == []

@@ -1,0 +1,83 @@
+"""The `kintrace` command: openapi, migrate and demo against the test database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import text
+
+from service.app import openapi_document
+from tests.conftest import truncate_all
+
+
+def kintrace(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "KINTRACE_LOG_JSON": "true", **env}
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_openapi_writes_sorted_document(tmp_path: Path):
+    out = tmp_path / "openapi.json"
+    done = kintrace("openapi", "--out", str(out), DATABASE_URL="postgresql://ignored/x")
+    assert done.returncode == 0, done.stderr
+    written = out.read_text(encoding="utf-8")
+    assert json.loads(written) == openapi_document()
+    assert (
+        written
+        == json.dumps(json.loads(written), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    )
+
+
+def test_migrate_is_idempotent(database_url):
+    done = kintrace("migrate", DATABASE_URL=database_url)
+    assert done.returncode == 0, done.stderr
+    assert "migrations applied" in done.stderr
+
+
+async def test_demo_loads_societies_and_scripts(database_url, engine):
+    try:
+        done = kintrace(
+            "demo", "--requests", "24", "--registrations", "18", DATABASE_URL=database_url
+        )
+        assert done.returncode == 0, done.stderr
+        async with engine.connect() as connection:
+            requests = (
+                await connection.execute(text("SELECT count(*) FROM tracing_request"))
+            ).scalar()
+            registrations = (
+                await connection.execute(
+                    text("SELECT count(*) FROM person WHERE role = 'registration'")
+                )
+            ).scalar()
+            societies = (
+                await connection.execute(
+                    text("SELECT count(DISTINCT society_id) FROM tracing_request")
+                )
+            ).scalar()
+            scripts = set(
+                (
+                    await connection.execute(text("SELECT DISTINCT script FROM person_name"))
+                ).scalars()
+            )
+        assert (requests, registrations) == (24, 18)
+        assert societies >= 4
+        assert {"Arab", "Cyrl", "Ethi", "Latn"} <= scripts
+        again = kintrace(
+            "demo", "--requests", "24", "--registrations", "18", DATABASE_URL=database_url
+        )
+        assert again.returncode == 0, again.stderr
+        async with engine.connect() as connection:
+            assert (
+                await connection.execute(text("SELECT count(*) FROM tracing_request"))
+            ).scalar() == 24
+    finally:
+        await truncate_all(engine)

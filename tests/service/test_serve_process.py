@@ -1,0 +1,122 @@
+"""`kintrace serve` as a real process: start, readiness, stop, kill -9 and restart."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.service.test_embedded import postgres_processes
+
+READY_WITHIN_SECONDS = 15
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="kintrace-serve-"))
+    folder.chmod(0o755)
+    yield folder
+    for process in postgres_processes(folder):
+        process.kill()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def serve(data_dir: Path, port: int, **env: str) -> subprocess.Popen[str]:
+    environment = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL"}}
+    environment |= {"KINTRACE_DATA_DIR": str(data_dir), "KINTRACE_LOG_JSON": "true", **env}
+    return subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_ready(port: int, process: subprocess.Popen[str]) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < 60:
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return time.monotonic() - started
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("the service did not become ready")
+
+
+def stop(process: subprocess.Popen[str], sig: int = signal.SIGINT) -> tuple[int, str]:
+    process.send_signal(sig)
+    output, _ = process.communicate(timeout=60)
+    return process.returncode, output
+
+
+def test_serve_starts_ready_and_stops_leaving_nothing_behind(data_dir):
+    port = free_port()
+    process = serve(data_dir, port)
+    elapsed = wait_ready(port, process)
+    assert elapsed < READY_WITHIN_SECONDS
+    created = httpx.post(
+        f"http://127.0.0.1:{port}/v1/registrations",
+        json={"registration_kind": "found", "names": [{"full_name": "Ayan Warsame"}]},
+    )
+    assert created.status_code == 201
+    busy = serve(data_dir, free_port())
+    output, _ = busy.communicate(timeout=60)
+    assert busy.returncode == 1
+    assert "in use by another kintrace process" in output
+    returncode, output = stop(process)
+    assert returncode == 0, output
+    assert f'"request_id": "{created.headers["x-request-id"]}"' in output
+    assert postgres_processes(data_dir) == []
+    assert not psutil.pid_exists(process.pid)
+
+
+def test_kill_9_then_restart_then_stop_leaves_nothing_behind(data_dir):
+    port = free_port()
+    first = serve(data_dir, port)
+    wait_ready(port, first)
+    created = httpx.post(
+        f"http://127.0.0.1:{port}/v1/registrations",
+        json={"registration_kind": "found", "names": [{"full_name": "Ayan Warsame"}]},
+    )
+    first.kill()
+    first.communicate(timeout=30)
+    assert postgres_processes(data_dir), "the orphaned server is still running"
+    second = serve(data_dir, port)
+    wait_ready(port, second)
+    read = httpx.get(f"http://127.0.0.1:{port}/v1/persons/{created.json()['id']}")
+    assert read.status_code == 200
+    returncode, output = stop(second, signal.SIGTERM)
+    assert returncode == 0, output
+    assert postgres_processes(data_dir) == []
+
+
+def test_unreachable_database_url_fails_fast_without_fallback(data_dir):
+    process = serve(data_dir, free_port(), DATABASE_URL="postgresql://kintrace@127.0.0.1:1/x")
+    started = time.monotonic()
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert time.monotonic() - started < 30
+    assert "cannot reach the database at postgresql://kintrace@127.0.0.1:1/x" in output
+    assert "never falls back" in output
+    assert not (data_dir / "pgdata").exists()
+    assert postgres_processes(data_dir) == []
