@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.db import migrate
 from service.db.embedded import embedded_server
 from service.db.engine import create_engine, redacted, session_factory
+from service.idempotency import repository as idempotency
 from service.principal import LOCAL_OPERATOR, Principal
 from service.settings import Settings
 from service.societies import repository as societies
@@ -68,10 +69,16 @@ async def database_url(settings: Settings, *, exclusive: bool) -> AsyncIterator[
 
 
 async def ensure_acting_society(sessions: async_sessionmaker[AsyncSession], code: str) -> Principal:
-    """The local operator's society, created on first start so the dev server is usable."""
+    """The local operator's society, created on first start so the dev server is usable.
+
+    Expired idempotency records are purged on the way.
+    """
     async with sessions() as session:
         society = await societies.get_or_create(session, code=code, name=f"Society {code}")
+        purged = await idempotency.purge_expired(session)
         await session.commit()
+    if purged:
+        log.info("expired idempotency keys purged", count=purged)
     return Principal(subject=LOCAL_OPERATOR, society_id=society.id, society_code=society.code)
 
 

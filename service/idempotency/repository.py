@@ -75,3 +75,11 @@ async def insert(
         )
     )
     await session.flush()
+
+
+async def purge_expired(session: AsyncSession) -> int:
+    """Delete every expired record (run at start-up; expired keys are never replayed anyway)."""
+    result = await session.exec(
+        delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= func.now())
+    )
+    return int(result.rowcount or 0)

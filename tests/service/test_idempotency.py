@@ -112,3 +112,12 @@ async def test_concurrent_twins_create_exactly_one_record(committing_client, eng
     retry = await committing_client.post("/v1/tracing-requests", json=body, headers=headers)
     assert retry.status_code == 201
     assert retry.json()["id"] in created_ids
+
+
+async def test_expired_records_are_purged_at_start(client, session):
+    from service.idempotency.repository import purge_expired
+
+    await client.post("/v1/registrations", json=registration(), headers={"Idempotency-Key": "p"})
+    await session.exec(text("UPDATE idempotency_record SET expires_at = now() - interval '1 s'"))
+    assert await purge_expired(session) == 1
+    assert await purge_expired(session) == 0
