@@ -1,0 +1,375 @@
+"""Keys derived from Latin spellings of a token: comparison form, skeleton, phonetic codes,
+variant classes and particles.
+
+Every key is a function of a Latin string so that a token in any script gets the same kinds of
+key through its romanisations, and two spellings meet when any of their keys meet.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from importlib import resources
+
+import jellyfish
+from rapidfuzz.distance import Indel, JaroWinkler
+
+from matching._romanise import romanisations, rule_romanisations, umlaut_spelling
+from matching._scripts import Language, Script, token_language, token_script
+from matching._text import latin_fold, normalise_token, strip_marks
+
+_VOWELS = frozenset("aeiouy")
+
+# Digraphs first (longest first); each maps to one class letter of the cross-lingual code.
+_XPHONE_DIGRAPHS: tuple[tuple[str, str], ...] = (
+    ("tsch", "j"),
+    ("dsch", "j"),
+    ("sch", "s"),
+    ("tch", "j"),
+    ("dzh", "j"),
+    ("zh", "j"),
+    ("dj", "j"),
+    ("dh", "t"),
+    ("th", "t"),
+    ("ph", "f"),
+    ("kh", "k"),
+    ("gh", "k"),
+    ("ch", "j"),
+    ("sh", "s"),
+    ("ts", "s"),
+    ("tz", "s"),
+    ("ck", "k"),
+    ("ks", "s"),
+    ("qu", "k"),
+)
+_XPHONE_CLASS = str.maketrans(
+    {
+        "p": "b",
+        "v": "f",
+        "w": "f",
+        "d": "t",
+        "g": "k",
+        "q": "k",
+        "c": "k",
+        "x": "s",
+        "z": "s",
+    }
+)
+_XPHONE_SPLIT = re.compile("|".join(d for d, _ in _XPHONE_DIGRAPHS) + "|.")
+_XPHONE_MAP = dict(_XPHONE_DIGRAPHS)
+
+
+@lru_cache(maxsize=131072)
+def collapse(latin: str) -> str:
+    """Collapse doubled letters: romanisers double (Muhammad) or not (Muhamad) at will."""
+    out: list[str] = []
+    for ch in latin:
+        if not out or out[-1] != ch:
+            out.append(ch)
+    return "".join(out)
+
+
+@lru_cache(maxsize=131072)
+def skeleton(latin: str) -> str:
+    """Consonant skeleton: the letters an abjad writes (محمد -> mhmd = Muhammad, Mohamed)."""
+    return collapse("".join(ch for ch in latin if ch not in _VOWELS))
+
+
+@lru_cache(maxsize=131072)
+def xphone(latin: str) -> str:
+    """Cross-lingual phonetic code of a Latin spelling.
+
+    English-made codes (Soundex, Metaphone) encode English spelling rules; romanisations of the
+    same name differ instead in voicing (p/b, t/d, k/g), in digraphs (kh/h/ch, sh/sch, dj/j/g)
+    and in vowels. This code maps consonants to such classes, drops vowels, ``h``, ``y`` and
+    collapses repeats made by a doubled letter, but keeps repeats across a vowel
+    (Muhammad = Mehmet = mmt).
+    """
+    units = _XPHONE_SPLIT.findall(latin)
+    out: list[str] = []
+    prev = ""
+    for unit in units:
+        cls = _XPHONE_MAP.get(unit, unit).translate(_XPHONE_CLASS)
+        if cls == prev:
+            continue
+        prev = cls
+        if cls in _VOWELS or cls == "h":
+            continue
+        out.append(cls)
+    if units and units[0] in _VOWELS:
+        out.insert(0, "a")
+    return "".join(out)
+
+
+@lru_cache(maxsize=131072)
+def metaphone(latin: str) -> str:
+    """jellyfish Metaphone of a Latin spelling (useful between two Latin-script records)."""
+    return jellyfish.metaphone(latin).lower() if latin else ""
+
+
+# A compound of "servant of" + divine name is written joined, hyphenated or split, with the
+# article in any vowel (Abd al-Rahman, Abdel Rahman, Abdelrahman, Abdulrahman, Abdurrahman).
+_ABD = re.compile(r"^(abd|abu|abou)(?:[aeiou]{1,2}l?)?(?=[a-z]{3})")
+
+
+@lru_cache(maxsize=131072)
+def compound_core(latin: str) -> str:
+    """Normal form of Arabic theophoric compounds: Abdelrahman/Abdulrahman -> abdrahman."""
+    m = _ABD.match(latin)
+    if not m:
+        return latin
+    head = "abd" if m.group(1) == "abd" else "abu"
+    return collapse(head + latin[m.end() :])
+
+
+def _data_lines(name: str) -> list[str]:
+    text = resources.files("matching").joinpath("data", name).read_text(encoding="utf-8")
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+
+
+def _fold_member(word: str) -> str:
+    native = normalise_token(word)
+    return latin_fold(native) if token_script(native) is Script.LATIN else native
+
+
+@lru_cache(maxsize=1)
+def particles() -> frozenset[str]:
+    """Particles and connectors (folded Latin and native forms) kept for display only."""
+    words: set[str] = set()
+    for line in _data_lines("name_particles.txt"):
+        words.update(_fold_member(w) for w in line.split())
+    return frozenset(words)
+
+
+@lru_cache(maxsize=1)
+def _variant_index() -> dict[str, str]:
+    """Spelling -> class id (the class's first spelling) from the curated variant classes."""
+    index: dict[str, str] = {}
+    for line in _data_lines("name_variants.txt"):
+        members = [_fold_member(m) for m in line.split()]
+        cid = members[0]
+        for member in members:
+            index.setdefault(member, cid)
+    return index
+
+
+def variant_class(forms: tuple[str, ...]) -> str | None:
+    """Class id of the first of ``forms`` (native form first, then Latin spellings) in the table."""
+    index = _variant_index()
+    for form in forms:
+        cid = index.get(form)
+        if cid is not None:
+            return cid
+    return None
+
+
+class MatchKey(StrEnum):
+    """Through which key two tokens met, strongest first (the order is the ladder)."""
+
+    EXACT = "exact"
+    VARIANT = "variant"
+    ROMANISATION = "romanisation"
+    PHONETIC = "phonetic"
+    SKELETON = "skeleton"
+    FUZZY = "fuzzy"
+    INITIAL = "initial"
+    NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenAnalysis:
+    """Everything the engine derives from one name token, computed once and cached.
+
+    ``forms`` are Latin comparison spellings (doubled letters collapsed), most trusted first:
+    for a Latin token its folded spelling; for another script the learned and rule-based
+    romanisations. ``identity`` is the stable id a scorer counts term frequencies on.
+    """
+
+    text: str
+    native: str
+    script: Script
+    language: Language
+    is_particle: bool
+    is_initial: bool
+    forms: tuple[str, ...]
+    skeletons: frozenset[str]
+    phonetic: frozenset[str]
+    metaphone: str
+    variant: str | None
+    identity: str
+    with_model: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TokenMatch:
+    """Similarity of two tokens in [0, 1] and the key that produced it."""
+
+    score: float
+    key: MatchKey
+
+
+MAX_FORMS = 8
+KEYED_FORMS = 3
+RANK_PENALTY = 0.005
+VARIANT_SCORE = 0.97
+ROMANISATION_SCORE = 0.95
+INITIAL_SCORE = 0.7
+# A shared phonetic code or skeleton lifts a fuzzy score towards these ceilings, keeping the
+# order among candidates that share the key.
+PHONETIC_FLOOR = 0.80
+SKELETON_FLOOR = 0.76
+KEY_SLOPE = 0.15
+# Jaro-Winkler favours short candidates sharing a prefix; a share of Indel (edit) similarity
+# keeps length differences in view.
+INDEL_WEIGHT = 0.3
+# Two tokens in different curated variant classes are known to be different names (Muhammad and
+# Mahmud share the abjad skeleton mhmd): their similarity is capped below any alignment.
+CONFLICT_CAP = 0.75
+_SKELETON_SCRIPTS = frozenset({Script.ARABIC, Script.HEBREW})
+
+
+def _dedup(items: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(s for s in items if s))
+
+
+@lru_cache(maxsize=262144)
+def analyse_token(text: str, use_model: bool = True) -> TokenAnalysis:
+    """Analyse one raw token (as split by ``split_tokens``); cached because tokens repeat."""
+    native = normalise_token(text)
+    script = token_script(native)
+    language = token_language(strip_marks(text), script)
+    native = _native_compound(native)
+    romans = romanisations(native, script, language, use_model)
+    if script is Script.ARABIC and len(native) > 4 and strip_marks(text).startswith("ال"):
+        # The article is written with a bare alef; أل begins foreign names (Alessio). Keep both
+        # readings: al-Husseini is written Husseini as often as Alhusseini.
+        bare = romanisations(native[2:], script, language, use_model)
+        romans = (*romans[:2], *bare[:2], *romans[2:], *bare[2:])
+    if script is Script.LATIN:
+        romans = (*romans, umlaut_spelling(text))
+    forms = _dedup([collapse(compound_core(r)) for r in romans])[:MAX_FORMS]
+    folded = latin_fold(native) if script is Script.LATIN else ""
+    elided = len(text) == 2 and text[1] in "'’"
+    is_particle = elided or (len(native) > 1 and (folded or native) in particles())
+    is_initial = script is Script.LATIN and len(folded) == 1
+    keyed = forms[:KEYED_FORMS]
+    skeletons = {skeleton(f) for f in keyed}
+    if script in _SKELETON_SCRIPTS:
+        skeletons.update(skeleton(r) for r in rule_romanisations(native, script, language)[:1])
+    lookup = [native]
+    if script is Script.LATIN:
+        lookup.append(folded)
+    elif script not in _SKELETON_SCRIPTS and script is not Script.HAN and forms:
+        lookup.append(forms[0])
+    variant = variant_class(tuple(lookup))
+    primary = forms[0] if forms else native
+    return TokenAnalysis(
+        text=text,
+        native=native,
+        script=script,
+        language=language,
+        is_particle=is_particle,
+        is_initial=is_initial,
+        forms=forms,
+        skeletons=frozenset(s for s in skeletons if len(s) >= 2),
+        phonetic=frozenset(c for c in (xphone(f) for f in keyed) if len(c) >= 2),
+        metaphone=metaphone(primary),
+        variant=variant,
+        identity=f"v:{variant}" if variant else f"t:{primary}",
+        with_model=use_model,
+    )
+
+
+def _native_compound(native: str) -> str:
+    """Drop the article inside a joined Arabic-script compound (عبدالرحمن -> عبدرحمن)."""
+    for head in ("عبد", "ابو"):
+        if native.startswith(head + "ال") and len(native) > len(head) + 4:
+            return head + native[len(head) + 2 :]
+    return native
+
+
+def _string_similarity(a: str, b: str) -> float:
+    jw = JaroWinkler.normalized_similarity(a, b)
+    return (1 - INDEL_WEIGHT) * jw + INDEL_WEIGHT * Indel.normalized_similarity(a, b)
+
+
+def fuzzy_score(a: TokenAnalysis, b: TokenAnalysis) -> float:
+    """Best string similarity (Jaro-Winkler with a share of Indel) over the two tokens' Latin
+    forms, less a small penalty for using a less trusted romanisation (so the model's first
+    guess wins a tie)."""
+    best = 0.0
+    for i, fa in enumerate(a.forms):
+        for j, fb in enumerate(b.forms):
+            s = _string_similarity(fa, fb) - RANK_PENALTY * (i + j)
+            if s > best:
+                best = s
+    return best
+
+
+def compare_tokens(a: TokenAnalysis, b: TokenAnalysis) -> TokenMatch:
+    """Similarity of two analysed tokens (cached per pair of token texts; see
+    :func:`compare_analyses` for the ladder)."""
+    if a is analyse_token(a.text, a.with_model) and b is analyse_token(b.text, b.with_model):
+        return _compare_texts(a.text, a.with_model, b.text, b.with_model)
+    return compare_analyses(a, b)
+
+
+@lru_cache(maxsize=1 << 20)
+def _compare_texts(a: str, a_model: bool, b: str, b_model: bool) -> TokenMatch:
+    return compare_analyses(analyse_token(a, a_model), analyse_token(b, b_model))
+
+
+def compare_analyses(a: TokenAnalysis, b: TokenAnalysis) -> TokenMatch:
+    """Similarity of two analysed tokens and the strongest key through which they met.
+
+    The ladder: same normalised text in the same script (exact); same variant class
+    (Mohammed = محمد), while different classes cap the score; a shared Latin spelling after
+    romanisation; a shared cross-lingual phonetic code or consonant skeleton (lifting the
+    fuzzy score); fuzzy Jaro-Winkler over all romanisations; an initial agreeing with the
+    other token's first letter.
+    """
+    if a.native and a.native == b.native:
+        return TokenMatch(1.0, MatchKey.EXACT)
+    if a.variant is not None and b.variant is not None:
+        if a.variant == b.variant:
+            return TokenMatch(VARIANT_SCORE, MatchKey.VARIANT)
+        match = _unconstrained(a, b)
+        return TokenMatch(min(match.score, CONFLICT_CAP), match.key)
+    return _unconstrained(a, b)
+
+
+def _unconstrained(a: TokenAnalysis, b: TokenAnalysis) -> TokenMatch:
+    if a.is_initial or b.is_initial:
+        return _initial_match(a, b)
+    fuzzy = fuzzy_score(a, b)
+    if _share_form(a, b):
+        return TokenMatch(max(ROMANISATION_SCORE, fuzzy), MatchKey.ROMANISATION)
+    best, key = fuzzy, MatchKey.FUZZY
+    if not a.phonetic.isdisjoint(b.phonetic):
+        lifted = PHONETIC_FLOOR + KEY_SLOPE * fuzzy
+        if lifted > best:
+            best, key = lifted, MatchKey.PHONETIC
+    if not a.skeletons.isdisjoint(b.skeletons):
+        lifted = SKELETON_FLOOR + KEY_SLOPE * fuzzy
+        if lifted > best:
+            best, key = lifted, MatchKey.SKELETON
+    return TokenMatch(max(0.0, min(best, 1.0)), key)
+
+
+def _share_form(a: TokenAnalysis, b: TokenAnalysis) -> bool:
+    """Do the tokens share a spelling among their trusted forms?"""
+    return not set(a.forms[:KEYED_FORMS]).isdisjoint(b.forms[:KEYED_FORMS])
+
+
+def _initial_match(a: TokenAnalysis, b: TokenAnalysis) -> TokenMatch:
+    if a.is_initial and b.is_initial:
+        if a.forms[:1] == b.forms[:1]:
+            return TokenMatch(INITIAL_SCORE, MatchKey.INITIAL)
+        return TokenMatch(0.0, MatchKey.NONE)
+    initial, other = (a, b) if a.is_initial else (b, a)
+    letter = initial.forms[0] if initial.forms else ""
+    if letter and any(f.startswith(letter) for f in other.forms[:KEYED_FORMS]):
+        return TokenMatch(INITIAL_SCORE, MatchKey.INITIAL)
+    return TokenMatch(0.0, MatchKey.NONE)
