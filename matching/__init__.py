@@ -1,10 +1,18 @@
 """Kintrace's matching engine: a pure library behind this facade.
 
-Today: fuzzy dates in every calendar tracing meets (`FuzzyDate`, `parse_fuzzy_date`,
-`compare_dates`, ...). Names, scoring (`Matcher`) and blocking keys are added here as they land.
+Compare two person records and get the probability that they are the same person, the
+evidence in bits and an explanation a reviewer can read:
+
+>>> from matching import Matcher, PersonRecord, PersonName, parse_fuzzy_date
+>>> left = PersonRecord("1", (PersonName("محمد أحمد"),), "M", parse_fuzzy_date("1990"))
+>>> right = PersonRecord("2", (PersonName("Mohammed Ahmed"),), "M", parse_fuzzy_date("1990"))
+>>> Matcher().compare(left, right).probability > 0.0
+True
+
 Everything not listed in `__all__` is private.
 """
 
+from matching.blocking import blocking_keys
 from matching.dates import (
     DEFAULT_UNCERTAINTY_YEARS,
     Calendar,
@@ -18,17 +26,36 @@ from matching.dates import (
     parse_fuzzy_date,
     to_gregorian,
 )
+from matching.names import Script, token_script
+from matching.records import PersonName, PersonRecord
+from matching.scoring import (
+    DEFAULT_REVIEW_THRESHOLD,
+    Comparison,
+    FieldEvidence,
+    Matcher,
+    PartEvidence,
+)
 
 __all__ = [
+    "DEFAULT_REVIEW_THRESHOLD",
     "DEFAULT_UNCERTAINTY_YEARS",
     "Calendar",
+    "Comparison",
     "DateComparison",
     "DateLevel",
+    "FieldEvidence",
     "FuzzyDate",
     "FuzzyDateError",
+    "Matcher",
+    "PartEvidence",
+    "PersonName",
+    "PersonRecord",
+    "Script",
+    "blocking_keys",
     "compare_dates",
     "date_bounds",
     "format_fuzzy_date",
     "parse_fuzzy_date",
     "to_gregorian",
+    "token_script",
 ]

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from service.cli.link import dedupe_command, link_command
 from service.db.embedded import EmbeddedDatabaseError
 from service.observability import configure_logging
 from service.runtime import Runtime, StartupError, open_runtime
@@ -138,6 +139,10 @@ def demo(
     configure_logging(settings.log_level, settings.log_json)
     with _startup_errors():
         asyncio.run(load_demo(settings, seed, requests, registrations))
+
+
+app.command("link")(link_command)
+app.command("dedupe")(dedupe_command)
 
 
 def main() -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import unicodedata
 import uuid
-from collections import Counter
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from matching import Script, token_script
 from schemas.enums import PersonRole, PersonStatus
 from schemas.persons import (
     NameCreate,
@@ -31,37 +30,11 @@ from service.persons.records import NameRecord, PersonalFields, PersonRecord
 from service.principal import Principal
 from service.values import fuzzy_date_document, fuzzy_date_public, place_document, place_public
 
-_SCRIPT_PREFIXES = {
-    "LATIN": "Latn",
-    "ARABIC": "Arab",
-    "CYRILLIC": "Cyrl",
-    "ETHIOPIC": "Ethi",
-    "HEBREW": "Hebr",
-    "GREEK": "Grek",
-    "ARMENIAN": "Armn",
-    "GEORGIAN": "Geor",
-    "CJK": "Hani",
-    "HANGUL": "Hang",
-    "DEVANAGARI": "Deva",
-    "BENGALI": "Beng",
-    "TAMIL": "Taml",
-    "THAI": "Thai",
-    "MYANMAR": "Mymr",
-    "KHMER": "Khmr",
-}
-
 
 def detect_script(text: str) -> str | None:
-    """ISO 15924 code of the script most letters of `text` are written in."""
-    counts: Counter[str] = Counter()
-    for char in text:
-        if not char.isalpha():
-            continue
-        prefix = unicodedata.name(char, "").split(" ")[0]
-        code = _SCRIPT_PREFIXES.get(prefix)
-        if code is not None:
-            counts[code] += 1
-    return counts.most_common(1)[0][0] if counts else None
+    """ISO 15924 code of the script most letters of `text` are written in (the engine's view)."""
+    script = token_script(text)
+    return None if script is Script.OTHER else script.value
 
 
 def _name_record(name: NameCreate) -> NameRecord:

@@ -1,0 +1,97 @@
+"""`kintrace link` and `kintrace dedupe`: bulk linkage of CSV files with the matching engine."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from matching import DEFAULT_REVIEW_THRESHOLD, Matcher
+from service.linkage import run
+from service.linkage.csvfile import ReadResult, UnreadableFile, read_records, write_pairs
+
+ThresholdOption = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Keep pairs at or above this probability (0 keeps everything blocking found).",
+    ),
+]
+TopOption = Annotated[
+    int | None, typer.Option(min=1, help="At most K pairs per left record, best first.")
+]
+OutOption = Annotated[Path, typer.Option("--out", help="Where to write the pairs (CSV).")]
+
+stderr = Console(stderr=True)
+
+
+def _load(path: Path) -> ReadResult:
+    try:
+        result = read_records(path)
+    except UnreadableFile as err:
+        stderr.print(f"kintrace: cannot read {err}", markup=False, highlight=False)
+        raise typer.Exit(code=2) from None
+    for report in result.reports:
+        stderr.print(f"{path.name}: {report}", markup=False, highlight=False)
+    if not result.records:
+        stderr.print(f"kintrace: {path} has no usable row", markup=False, highlight=False)
+        raise typer.Exit(code=2)
+    return result
+
+
+@contextlib.contextmanager
+def _progress(label: str, total: int) -> Iterator[run.Progress]:
+    with Progress(console=stderr, transient=False, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task(label, total=total)
+        done = 0
+
+        def advance(count: int) -> None:
+            nonlocal done
+            done += count
+            bar.advance(task, count)
+            if not sys.stderr.isatty() and done % 10_000 == 0:
+                stderr.print(f"{label}: {done}/{total}", highlight=False)
+
+        yield advance
+
+
+def link_command(
+    left: Annotated[Path, typer.Argument(help="Records to find (CSV).")],
+    right: Annotated[Path, typer.Argument(help="Records to search among (CSV).")],
+    out: OutOption,
+    threshold: ThresholdOption = DEFAULT_REVIEW_THRESHOLD,
+    top: TopOption = None,
+) -> None:
+    """Match every record of LEFT against RIGHT and write the candidate pairs."""
+    lefts, rights = _load(left).records, _load(right).records
+    matcher = Matcher()
+    with (
+        out.open("w", encoding="utf-8", newline="") as handle,
+        _progress("linking", len(lefts)) as advance,
+    ):
+        pairs = run.link(lefts, rights, matcher, threshold=threshold, top=top, progress=advance)
+        written = write_pairs(handle, pairs)
+    stderr.print(f"{written} pairs written to {out}", highlight=False)
+
+
+def dedupe_command(
+    file: Annotated[Path, typer.Argument(help="Records to deduplicate (CSV).")],
+    out: OutOption,
+    threshold: ThresholdOption = DEFAULT_REVIEW_THRESHOLD,
+    top: TopOption = None,
+) -> None:
+    """Find the records of FILE that may be the same person; each pair once."""
+    records = _load(file).records
+    matcher = Matcher()
+    with _progress("deduplicating", len(records)) as advance:
+        pairs = run.dedupe(records, matcher, threshold=threshold, top=top, progress=advance)
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        written = write_pairs(handle, pairs)
+    stderr.print(f"{written} pairs written to {out}", highlight=False)

@@ -1,0 +1,1 @@
+"""Bulk linkage of CSV files (`kintrace link`, `kintrace dedupe`) with the matching engine."""
