@@ -29,19 +29,19 @@ TopOption = Annotated[
 ]
 OutOption = Annotated[Path, typer.Option("--out", help="Where to write the pairs (CSV).")]
 
-stderr = Console(stderr=True)
+stderr = Console(stderr=True, soft_wrap=True)
 
 
 def _load(path: Path) -> ReadResult:
     try:
         result = read_records(path)
     except UnreadableFile as err:
-        stderr.print(f"kintrace: cannot read {err}", markup=False, highlight=False)
+        typer.echo(f"kintrace: cannot read {err}", err=True)
         raise typer.Exit(code=2) from None
     for report in result.reports:
-        stderr.print(f"{path.name}: {report}", markup=False, highlight=False)
+        typer.echo(f"{path.name}: {report}", err=True)
     if not result.records:
-        stderr.print(f"kintrace: {path} has no usable row", markup=False, highlight=False)
+        typer.echo(f"kintrace: {path} has no usable row", err=True)
         raise typer.Exit(code=2)
     return result
 
@@ -57,7 +57,7 @@ def _progress(label: str, total: int) -> Iterator[run.Progress]:
             done += count
             bar.advance(task, count)
             if not sys.stderr.isatty() and done % 10_000 == 0:
-                stderr.print(f"{label}: {done}/{total}", highlight=False)
+                typer.echo(f"{label}: {done}/{total}", err=True)
 
         yield advance
 
@@ -78,7 +78,7 @@ def link_command(
     ):
         pairs = run.link(lefts, rights, matcher, threshold=threshold, top=top, progress=advance)
         written = write_pairs(handle, pairs)
-    stderr.print(f"{written} pairs written to {out}", highlight=False)
+    typer.echo(f"{written} pairs written to {out}", err=True)
 
 
 def dedupe_command(
@@ -94,4 +94,4 @@ def dedupe_command(
         pairs = run.dedupe(records, matcher, threshold=threshold, top=top, progress=advance)
     with out.open("w", encoding="utf-8", newline="") as handle:
         written = write_pairs(handle, pairs)
-    stderr.print(f"{written} pairs written to {out}", highlight=False)
+    typer.echo(f"{written} pairs written to {out}", err=True)
