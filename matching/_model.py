@@ -115,6 +115,10 @@ class NameFrequencies:
         return self.table.get(identity, self.floor)
 
 
+FLAT_FREQUENCIES = NameFrequencies(table={}, floor=1.0, typical=1.0)
+"""No frequency knowledge: every name part counts the same (no adjustment)."""
+
+
 @lru_cache(maxsize=1)
 def default_frequencies() -> NameFrequencies:
     """The name-frequency table shipped with the package."""

@@ -22,7 +22,13 @@ from matching._fields import (
     compare_fields,
     prepare,
 )
-from matching._model import Model, NameFrequencies, default_frequencies, default_model
+from matching._model import (
+    FLAT_FREQUENCIES,
+    Model,
+    NameFrequencies,
+    default_frequencies,
+    default_model,
+)
 from matching.records import PersonRecord
 
 DEFAULT_REVIEW_THRESHOLD = 0.5
@@ -146,7 +152,8 @@ class Matcher:
     """Scores pairs of person records with one model version.
 
     `use_name_model=False` switches off the learned romanisation table of the name analysis
-    (for measuring what it adds).
+    and `use_name_frequencies=False` the name-frequency table (both derived from Wikidata), for
+    measuring what they add.
     """
 
     def __init__(
@@ -155,9 +162,11 @@ class Matcher:
         frequencies: NameFrequencies | None = None,
         *,
         use_name_model: bool = True,
+        use_name_frequencies: bool = True,
     ) -> None:
         self.model = model or default_model()
-        self.frequencies = frequencies or default_frequencies()
+        default = default_frequencies() if use_name_frequencies else FLAT_FREQUENCIES
+        self.frequencies = frequencies or default
         self.use_name_model = use_name_model
 
     @property

@@ -28,6 +28,18 @@ TopOption = Annotated[
     int | None, typer.Option(min=1, help="At most K pairs per left record, best first.")
 ]
 OutOption = Annotated[Path, typer.Option("--out", help="Where to write the pairs (CSV).")]
+TablesOption = Annotated[
+    bool,
+    typer.Option(
+        "--wikidata-tables/--no-wikidata-tables",
+        help="Use the name tables learned from Wikidata (romanisation model, name frequencies); "
+        "off only to measure what they add.",
+    ),
+]
+
+
+def _matcher(tables: bool) -> Matcher:
+    return Matcher(use_name_model=tables, use_name_frequencies=tables)
 
 stderr = Console(stderr=True, soft_wrap=True)
 
@@ -68,10 +80,11 @@ def link_command(
     out: OutOption,
     threshold: ThresholdOption = DEFAULT_REVIEW_THRESHOLD,
     top: TopOption = None,
+    wikidata_tables: TablesOption = True,
 ) -> None:
     """Match every record of LEFT against RIGHT and write the candidate pairs."""
     lefts, rights = _load(left).records, _load(right).records
-    matcher = Matcher()
+    matcher = _matcher(wikidata_tables)
     with (
         out.open("w", encoding="utf-8", newline="") as handle,
         _progress("linking", len(lefts)) as advance,
@@ -86,10 +99,11 @@ def dedupe_command(
     out: OutOption,
     threshold: ThresholdOption = DEFAULT_REVIEW_THRESHOLD,
     top: TopOption = None,
+    wikidata_tables: TablesOption = True,
 ) -> None:
     """Find the records of FILE that may be the same person; each pair once."""
     records = _load(file).records
-    matcher = Matcher()
+    matcher = _matcher(wikidata_tables)
     with _progress("deduplicating", len(records)) as advance:
         pairs = run.dedupe(records, matcher, threshold=threshold, top=top, progress=advance)
     with out.open("w", encoding="utf-8", newline="") as handle:

@@ -236,24 +236,23 @@ async def close(
     require_if_match(if_match, record.version)
     if record.status == PersonStatus.CLOSED:
         raise Conflict("the person is already closed")
-    expected = record.version
-    record.status = PersonStatus.CLOSED.value
-    record.closed_at = datetime.datetime.now(datetime.UTC)
-    record.close_reason = body.reason
-    await _save(session, record, expected)
+    await _mark_closed(session, record, body.reason)
     return record
 
 
 async def close_all(session: AsyncSession, persons: list[PersonRecord], reason: str) -> None:
     """Close the still-active persons of a request being closed."""
     for record in persons:
-        if record.status == PersonStatus.CLOSED:
-            continue
-        expected = record.version
-        record.status = PersonStatus.CLOSED.value
-        record.closed_at = datetime.datetime.now(datetime.UTC)
-        record.close_reason = reason
-        await _save(session, record, expected)
+        if record.status != PersonStatus.CLOSED:
+            await _mark_closed(session, record, reason)
+
+
+async def _mark_closed(session: AsyncSession, record: PersonRecord, reason: str | None) -> None:
+    expected = record.version
+    record.status = PersonStatus.CLOSED.value
+    record.closed_at = datetime.datetime.now(datetime.UTC)
+    record.close_reason = reason
+    await _save(session, record, expected)
 
 
 async def add_name(

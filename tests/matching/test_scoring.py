@@ -208,3 +208,11 @@ def test_a_record_matches_itself_at_the_top_level(record):
     assert levels["name"] == "exact"
     if record.birth_date is not None and not record.birth_date.approximate:
         assert levels["birth_date"] == "exact" or record.birth_date.month is None
+
+
+def test_without_wikidata_tables_name_parts_carry_no_frequency_adjustment():
+    plain = Matcher(use_name_model=False, use_name_frequencies=False)
+    comparison = plain.compare(person("Mohammed Ahmed", "M"), person("Mohammed Ahmed", "M"))
+    (name,) = [e for e in comparison.fields if e.field == "name"]
+    assert name.parts and all(part.bits == 0.0 for part in name.parts)
+    assert name.bits == plain.model.weight("name", name.level)
