@@ -41,6 +41,7 @@ TablesOption = Annotated[
 def _matcher(tables: bool) -> Matcher:
     return Matcher(use_name_model=tables, use_name_frequencies=tables)
 
+
 stderr = Console(stderr=True, soft_wrap=True)
 
 
