@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -49,6 +50,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     graceful_shutdown_seconds: int = Field(default=20, ge=0)
+
+    @property
+    def idempotency_ttl(self) -> datetime.timedelta:
+        """How long an Idempotency-Key is remembered."""
+        return datetime.timedelta(hours=self.idempotency_ttl_hours)
 
 
 @lru_cache(maxsize=1)

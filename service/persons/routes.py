@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import uuid
 from typing import Annotated
 
@@ -40,12 +39,20 @@ router = APIRouter(tags=["persons"])
 UPDATE_ERRORS = (NotFound, Conflict, PreconditionFailed, PreconditionRequired, PayloadTooLarge)
 
 
-def _json(record: PersonRecord, code: int = 200, location: bool = False) -> JSONResponse:
-    headers = {"ETag": etag(record.version)}
-    if location:
-        headers["Location"] = f"/v1/persons/{record.id}"
+def _json(record: PersonRecord, code: int = 200) -> JSONResponse:
     return JSONResponse(
-        service.person_public(record).model_dump(mode="json"), status_code=code, headers=headers
+        service.person_public(record).model_dump(mode="json"),
+        status_code=code,
+        headers={"ETag": etag(record.version)},
+    )
+
+
+def created_person(record: PersonRecord) -> Outcome:
+    """The 201 outcome of creating a person: its view, ETag and Location."""
+    return Outcome(
+        201,
+        service.person_public(record).model_dump(mode="json"),
+        {"Location": f"/v1/persons/{record.id}", "ETag": etag(record.version)},
     )
 
 
@@ -70,12 +77,9 @@ async def create_registration(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     async def action() -> Outcome:
-        record = await service.create_registration(session, principal, body)
-        response = _json(record, 201, location=True)
-        headers = {k: response.headers[k] for k in ("ETag", "Location")}
-        return Outcome(201, service.person_public(record).model_dump(mode="json"), headers)
+        return created_person(await service.create_registration(session, principal, body))
 
-    ttl = datetime.timedelta(hours=runtime.settings.idempotency_ttl_hours)
+    ttl = runtime.settings.idempotency_ttl
     return await run_once(session, principal, idempotency_key, request, action, ttl)
 
 

@@ -36,6 +36,7 @@ from service.errors import (
 from service.http import IdempotencyKeyHeader, IfMatchHeader, etag
 from service.idempotency.service import Outcome, run_once
 from service.persons import service as persons
+from service.persons.routes import created_person
 from service.tracing import service
 from service.tracing.repository import RequestFilters
 
@@ -79,7 +80,7 @@ async def create_tracing_request(
             {"Location": f"/v1/tracing-requests/{created.id}", "ETag": etag(created.version)},
         )
 
-    ttl = datetime.timedelta(hours=runtime.settings.idempotency_ttl_hours)
+    ttl = runtime.settings.idempotency_ttl
     return await run_once(session, principal, idempotency_key, request, action, ttl)
 
 
@@ -192,14 +193,9 @@ async def add_request_person(
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     async def action() -> Outcome:
-        person = await service.add_person(session, principal, request_id, body)
-        return Outcome(
-            201,
-            persons.person_public(person).model_dump(mode="json"),
-            {"Location": f"/v1/persons/{person.id}", "ETag": etag(person.version)},
-        )
+        return created_person(await service.add_person(session, principal, request_id, body))
 
-    ttl = datetime.timedelta(hours=runtime.settings.idempotency_ttl_hours)
+    ttl = runtime.settings.idempotency_ttl
     return await run_once(session, principal, idempotency_key, request, action, ttl)
 
 

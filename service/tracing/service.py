@@ -68,6 +68,30 @@ def relationship_public(record: RelationshipRecord) -> RelationshipPublic:
     )
 
 
+async def _persons_of(
+    session: AsyncSession, principal: Principal, record: TracingRequestRecord
+) -> list[PersonRecord]:
+    return await persons_repository.list_for_requests(session, principal.society_id, [record.id])
+
+
+async def _relate(
+    session: AsyncSession,
+    principal: Principal,
+    record: TracingRequestRecord,
+    enquirer: PersonRecord,
+    sought: PersonRecord,
+    relationship: str,
+) -> RelationshipRecord:
+    return await persons_repository.insert_relationship(
+        session,
+        society_id=principal.society_id,
+        tracing_request_id=record.id,
+        enquirer_id=enquirer.id,
+        sought_person_id=sought.id,
+        relationship=relationship,
+    )
+
+
 async def _reference(session: AsyncSession, principal: Principal, year: int) -> str:
     while True:
         value = await repository.next_reference_value(session, principal.society_id, year)
@@ -123,13 +147,13 @@ async def create(
     for stored, wire in added:
         if wire.relationship_to_enquirer is not None and enquirer is not None:
             relationships.append(
-                await persons_repository.insert_relationship(
+                await _relate(
                     session,
-                    society_id=principal.society_id,
-                    tracing_request_id=record.id,
-                    enquirer_id=enquirer.id,
-                    sought_person_id=stored.id,
-                    relationship=wire.relationship_to_enquirer.value,
+                    principal,
+                    record,
+                    enquirer,
+                    stored,
+                    wire.relationship_to_enquirer.value,
                 )
             )
     return _public(record, principal, [p for p, _ in added], relationships)
@@ -182,7 +206,7 @@ async def get(
 async def _full(
     session: AsyncSession, principal: Principal, record: TracingRequestRecord
 ) -> TracingRequestPublic:
-    people = await persons_repository.list_for_requests(session, principal.society_id, [record.id])
+    people = await _persons_of(session, principal, record)
     relationships = await persons_repository.list_relationships(
         session, principal.society_id, record.id
     )
@@ -272,7 +296,7 @@ async def close(
     if record.closed_on < record.opened_on:
         raise UnprocessableContent("`closed_on` is before the request was opened")
     await _save(session, record, expected)
-    people = await persons_repository.list_for_requests(session, principal.society_id, [record.id])
+    people = await _persons_of(session, principal, record)
     await persons.close_all(session, people, reason=f"request closed: {body.outcome.value}")
     return await _full(session, principal, record)
 
@@ -297,9 +321,7 @@ async def add_person(
     record = await _open_record(session, principal, request_id)
     enquirer = None
     if body.relationship_to_enquirer is not None:
-        people = await persons_repository.list_for_requests(
-            session, principal.society_id, [record.id]
-        )
+        people = await _persons_of(session, principal, record)
         enquirer = next((p for p in people if p.role == PersonRole.ENQUIRER), None)
         if enquirer is None:
             raise UnprocessableContent(
@@ -307,13 +329,8 @@ async def add_person(
             )
     stored = await persons.add_to_request(session, principal, record.id, body)
     if enquirer is not None and body.relationship_to_enquirer is not None:
-        await persons_repository.insert_relationship(
-            session,
-            society_id=principal.society_id,
-            tracing_request_id=record.id,
-            enquirer_id=enquirer.id,
-            sought_person_id=stored.id,
-            relationship=body.relationship_to_enquirer.value,
+        await _relate(
+            session, principal, record, enquirer, stored, body.relationship_to_enquirer.value
         )
     await _touch(session, record)
     return stored
@@ -324,7 +341,7 @@ async def list_persons(
 ) -> list[PersonRecord]:
     """The persons of a request."""
     record = await get_record(session, principal, request_id)
-    return await persons_repository.list_for_requests(session, principal.society_id, [record.id])
+    return await _persons_of(session, principal, record)
 
 
 async def add_relationship(
@@ -332,12 +349,7 @@ async def add_relationship(
 ) -> RelationshipRecord:
     """Record what a sought person of the request is to its enquirer."""
     record = await _open_record(session, principal, request_id)
-    people = {
-        p.id: p
-        for p in await persons_repository.list_for_requests(
-            session, principal.society_id, [record.id]
-        )
-    }
+    people = {p.id: p for p in await _persons_of(session, principal, record)}
     enquirer, sought = people.get(body.enquirer_id), people.get(body.sought_person_id)
     if enquirer is None or enquirer.role != PersonRole.ENQUIRER:
         raise UnprocessableContent("`enquirer_id` is not the enquirer of this request")
@@ -345,13 +357,8 @@ async def add_relationship(
         raise UnprocessableContent("`sought_person_id` is not a sought person of this request")
     if await persons_repository.find_relationship(session, enquirer.id, sought.id):
         raise Conflict("this relationship is already recorded")
-    relationship = await persons_repository.insert_relationship(
-        session,
-        society_id=principal.society_id,
-        tracing_request_id=record.id,
-        enquirer_id=enquirer.id,
-        sought_person_id=sought.id,
-        relationship=body.relationship.value,
+    relationship = await _relate(
+        session, principal, record, enquirer, sought, body.relationship.value
     )
     await _touch(session, record)
     return relationship
