@@ -108,3 +108,27 @@ class Relationship(StrEnum):
     FIANCE = "fiance"
     OTHER_RELATIVE = "other_relative"
     OTHER = "other"
+
+
+class StaffRole(StrEnum):
+    """What a user or partner client may do in its society (see the README's role matrix)."""
+
+    CASEWORKER = "caseworker"
+    REVIEWER = "reviewer"
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    DATA_PROTECTION_OFFICER = "data_protection_officer"
+    ADMIN = "admin"
+    PARTNER = "partner"
+
+
+class Purpose(StrEnum):
+    """Why personal data is read (`Kintrace-Purpose` header); recorded in the audit trail."""
+
+    TRACING = "tracing"
+    REVIEW = "review"
+    SUBJECT_ACCESS = "subject-access"
+    AUDIT = "audit"
+    DATA_PROTECTION = "data-protection"
+    EXCHANGE = "exchange"
+    IMPORT = "import"

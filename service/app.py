@@ -8,14 +8,21 @@ from typing import Any
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CollectorRegistry
 
 from service import ops
+from service.audit.routes import router as audit_router
+from service.audit.service import sealer
+from service.auth.authenticate import Authenticate
+from service.auth.routes import router as auth_router
+from service.auth.routes import well_known as well_known_router
 from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from service.middleware import BodySizeLimit, ProblemOnCrash
 from service.observability import PoolCollector, install_metrics
 from service.persons.routes import router as persons_router
 from service.runtime import Runtime, open_runtime
+from service.security_headers import SecurityHeaders
 from service.settings import Settings, get_settings
 from service.tracing.routes import router as tracing_router
 
@@ -23,8 +30,13 @@ API_DESCRIPTION = """
 Kintrace records tracing requests of the Restoring Family Links network (who is searching,
 whom they seek, names in every script, uncertain dates and places) and returns them.
 
-* Resources live under `/v1`; operational endpoints (`/healthz`, `/readyz`, `/metrics`) at the
-  root.
+* Resources live under `/v1`; operational endpoints (`/healthz`, `/readyz`, `/metrics`,
+  `/.well-known/jwks.json`) at the root.
+* Every `/v1` call needs a bearer access token from `POST /v1/auth/token` (or from a configured
+  external OpenID Connect issuer); without one it is 401, before anything else is checked. The
+  society always comes from the token; another society's record answers 404 like a missing one.
+* Calls that read or write personal data state why in `Kintrace-Purpose` (`tracing`, `review`,
+  `subject-access`, `audit`, `data-protection`, `exchange`); each is recorded in the audit trail.
 * Every error is an RFC 9457 `application/problem+json` document with a stable `type`
   (`urn:kintrace:problem:<slug>`).
 * Updates need `If-Match` with the ETag of the version read (412 when stale, 428 when missing).
@@ -53,7 +65,8 @@ def create_app(
             collector = PoolCollector(runtime.engine)
             registry.register(collector)
             try:
-                yield
+                async with sealer(runtime.sessions, settings.audit_seal_interval_seconds):
+                    yield
             finally:
                 registry.unregister(collector)
 
@@ -64,17 +77,40 @@ def create_app(
         description=API_DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url="/docs" if settings.docs_enabled else None,
+        swagger_ui_oauth2_redirect_url="/docs/oauth2-redirect" if settings.docs_enabled else None,
         redoc_url=None,
     )
     install_error_handlers(app)
     app.include_router(ops.router)
+    app.include_router(well_known_router)
+    app.include_router(auth_router, prefix="/v1")
     app.include_router(tracing_router, prefix="/v1")
     app.include_router(persons_router, prefix="/v1")
+    app.include_router(audit_router, prefix="/v1")
     install_metrics(app, registry)
     _serve_problems_as_problem_json(app)
-    app.add_middleware(ProblemOnCrash)
+    # Outermost last: request id, security headers, CORS, crash guard, authentication (before
+    # any body is read), body size limit, then the routes.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(Authenticate)
+    app.add_middleware(ProblemOnCrash)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "Kintrace-Purpose",
+                "X-Request-ID",
+            ],
+            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID"],
+        )
+    app.add_middleware(SecurityHeaders, docs_paths=frozenset({"/docs", "/docs/oauth2-redirect"}))
     app.add_middleware(
         CorrelationIdMiddleware,
         header_name="X-Request-ID",

@@ -4,6 +4,10 @@ Exception tree (every class renders as `application/problem+json` with its own s
 
     KintraceError                 500 internal            anything unexpected we raise ourselves
     ├── BadRequest                400 bad-request         malformed request (e.g. a bad cursor)
+    │   └── PurposeRequired       400 purpose-required    no or unknown `Kintrace-Purpose`
+    ├── OAuthError                400/401 oauth-<error>   token endpoint (RFC 6749 `error` too)
+    ├── Unauthorized              401 unauthorized        no, bad or expired bearer token
+    ├── Forbidden                 403 forbidden           the caller's roles do not allow it
     ├── NotFound                  404 not-found           no such resource for this society
     ├── Conflict                  409 conflict            state does not allow the operation
     │   └── IdempotencyInFlight   409 idempotency-in-flight  a twin request is still running
@@ -12,6 +16,7 @@ Exception tree (every class renders as `application/problem+json` with its own s
     ├── UnprocessableContent      422 validation-error    payload fails validation
     │   └── IdempotencyKeyReused  422 idempotency-key-reused  same key, different body
     ├── PreconditionRequired      428 precondition-required  update without If-Match
+    ├── TooManyRequests           429 rate-limited        rate limit or login throttle hit
     └── ServiceUnavailable        503 unavailable         database down, migrations pending
 
 Framework errors (request validation, unknown routes, bad methods) and any other exception are
@@ -66,6 +71,53 @@ class KintraceError(Exception):
 
 class BadRequest(KintraceError):
     status, slug, title = 400, "bad-request", "Bad request"
+
+
+class PurposeRequired(BadRequest):
+    slug, title = "purpose-required", "State the purpose of this access"
+
+
+class Unauthorized(KintraceError):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(
+            detail,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token", realm="kintrace"'},
+        )
+
+
+class Forbidden(KintraceError):
+    status, slug, title = 403, "forbidden", "Not allowed for your roles"
+
+
+class TooManyRequests(KintraceError):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+    def __init__(self, detail: str | None, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(max(1, retry_after))})
+
+
+class OAuthError(KintraceError):
+    """A token endpoint error: a problem document that also carries RFC 6749 `error`."""
+
+    status, slug, title = 400, "oauth-error", "Token request refused"
+
+    def __init__(self, error: str, description: str, *, status: int = 400) -> None:
+        headers = {"Cache-Control": "no-store"}
+        if status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="kintrace"'
+        super().__init__(description, headers=headers)
+        self.error = error
+        self.status = status  # type: ignore[misc]
+
+    def to_problem(self, request: Request) -> Problem:
+        """The problem with the OAuth members (`error`, `error_description`) added."""
+        problem = make_problem(
+            self.status, f"oauth-{self.error.replace('_', '-')}", self.title, self.detail, request
+        )
+        extra = {"error": self.error, "error_description": self.detail}
+        return problem.model_copy(update=extra)
 
 
 class NotFound(KintraceError):

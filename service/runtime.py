@@ -1,9 +1,10 @@
-"""Process start-up and shutdown: database, migrations, engine and the acting society."""
+"""Process start-up and shutdown: database, migrations, engine, keys and authentication."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -12,11 +13,24 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.auth import repository as auth_repository
+from service.auth.authenticate import Authenticator
+from service.auth.external import external_issuers, load_all
+from service.auth.issuer import Issuer
+from service.auth.jwt import check_cryptography_backend
+from service.auth.keys import KeyStore, ensure_signing_key, service_secret
 from service.db import migrate
 from service.db.embedded import embedded_server
-from service.db.engine import create_engine, redacted, session_factory
+from service.db.engine import (
+    APP_ROLE,
+    auth_session,
+    create_engine,
+    redacted,
+    session_factory,
+    tenant_session,
+)
 from service.idempotency import repository as idempotency
-from service.principal import LOCAL_OPERATOR, Principal
+from service.ratelimit import TokenBuckets
 from service.settings import Settings
 from service.societies import repository as societies
 
@@ -29,12 +43,15 @@ class StartupError(RuntimeError):
 
 @dataclass(slots=True)
 class Runtime:
-    """What a running service holds: settings, engine, sessions and the local principal."""
+    """What a running service holds: settings, engine, sessions, keys and the authenticator."""
 
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    local_principal: Principal
+    keys: KeyStore
+    issuer: Issuer
+    authenticator: Authenticator
+    rate_limits: TokenBuckets
 
 
 async def check_reachable(engine: AsyncEngine, url: str) -> None:
@@ -68,39 +85,94 @@ async def database_url(settings: Settings, *, exclusive: bool) -> AsyncIterator[
             log.info("embedded database stopped", data_dir=str(settings.data_dir))
 
 
-async def ensure_acting_society(sessions: async_sessionmaker[AsyncSession], code: str) -> Principal:
-    """The local operator's society, created on first start so the dev server is usable.
+async def check_request_role(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Refuse to start if the request role could bypass row-level security."""
+    async with tenant_session(sessions, uuid.UUID(int=0)) as session:
+        result = await session.exec(  # type: ignore[call-overload]
+            text(
+                "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles "
+                "WHERE rolname = current_user"
+            )
+        )
+        role, superuser, bypass = result.one()
+    if superuser or bypass or role != APP_ROLE:
+        raise StartupError(
+            f"the request role {role!r} is a superuser or bypasses row-level security; "
+            f"`{APP_ROLE}` must be NOSUPERUSER NOBYPASSRLS (see migration 0002)"
+        )
 
-    Expired idempotency records are purged on the way.
-    """
+
+async def purge_expired(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Forget expired idempotency records (per society) and client assertion ids."""
+    purged = 0
     async with sessions() as session:
-        society = await societies.get_or_create(session, code=code, name=f"Society {code}")
-        purged = await idempotency.purge_expired(session)
+        society_ids = await societies.all_ids(session)
+    for society_id in society_ids:
+        async with tenant_session(sessions, society_id) as session:
+            purged += await idempotency.purge_expired(session)
+            await session.commit()
+    async with auth_session(sessions) as session:
+        await auth_repository.purge_assertion_ids(session)
         await session.commit()
     if purged:
         log.info("expired idempotency keys purged", count=purged)
-    return Principal(subject=LOCAL_OPERATOR, society_id=society.id, society_code=society.code)
+
+
+async def build_runtime(
+    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> Runtime:
+    """Check the security prerequisites and assemble the runtime on an open database."""
+    check_cryptography_backend()
+    await check_request_role(sessions)
+    secret = service_secret(settings)
+    await ensure_signing_key(sessions, settings, secret)
+    keys = KeyStore(sessions, settings, secret)
+    await keys.reload()
+    issuers = external_issuers(settings.oidc_issuers)
+    await load_all(issuers)
+    await purge_expired(sessions)
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        keys=keys,
+        issuer=Issuer(sessions, settings, keys),
+        authenticator=Authenticator(sessions, settings, keys, issuers),
+        rate_limits=TokenBuckets(
+            rate_per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
+        ),
+    )
 
 
 @contextlib.asynccontextmanager
 async def open_runtime(settings: Settings, *, exclusive: bool = True) -> AsyncIterator[Runtime]:
     """Start everything the service needs, and stop it again in reverse order."""
     async with database_url(settings, exclusive=exclusive) as url:
-        engine = create_engine(url, settings)
+        await prepare_database(settings, url)
+        engine = create_engine(url, settings, role=APP_ROLE)
         try:
-            await check_reachable(engine, url)
-            if settings.migrate_on_start:
-                await asyncio.to_thread(migrate.upgrade, url)
-            sessions = session_factory(engine)
-            if not settings.migrate_on_start:
-                async with sessions() as session:
-                    revision = await migrate.current_revision(session)
-                if revision != migrate.head_revision():
-                    raise StartupError(
-                        f"the database is at migration {revision}, this code needs "
-                        f"{migrate.head_revision()}; run `kintrace migrate` first"
-                    )
-            principal = await ensure_acting_society(sessions, settings.acting_society)
-            yield Runtime(settings, engine, sessions, principal)
+            yield await build_runtime(settings, engine, session_factory(engine))
         finally:
             await engine.dispose()
+
+
+async def prepare_database(settings: Settings, url: str) -> None:
+    """Over the owner connection: fail fast if unreachable, then migrate (or check the revision).
+
+    The request role is created by the migrations, so nothing may connect as it before.
+    """
+    owner = create_engine(url, settings, pool_size=1)
+    try:
+        await check_reachable(owner, url)
+        if settings.migrate_on_start:
+            await asyncio.to_thread(migrate.upgrade, url)
+            return
+        async with session_factory(owner)() as session:
+            revision = await migrate.current_revision(session)
+        if revision != migrate.head_revision():
+            raise StartupError(
+                f"the database is at migration {revision}, this code needs "
+                f"{migrate.head_revision()}; run `kintrace migrate` first"
+            )
+    finally:
+        await owner.dispose()

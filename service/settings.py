@@ -6,9 +6,10 @@ import datetime
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Literal
 
 import platformdirs
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +23,36 @@ def default_data_dir() -> Path:
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         return Path("/var/lib/kintrace")
     return Path(platformdirs.user_data_dir("kintrace", appauthor=False))
+
+
+class ExternalIssuerConfig(BaseModel):
+    """An identity provider of a society whose access tokens Kintrace accepts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    issuer: str
+    audience: str
+    algorithms: list[Literal["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"]]
+    jwks: dict[str, Any] | None = None
+    jwks_file: Path | None = None
+    jwks_uri: str | None = None
+    societies: list[str] = Field(
+        min_length=1, description="Codes of the societies this issuer may speak for."
+    )
+    society_claim: str | None = Field(
+        default=None, description="Claim naming the society; unset: the single `societies`."
+    )
+    roles_claim: str = "roles"
+    token_types: list[str] = Field(default_factory=lambda: ["at+jwt", "jwt"])
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> ExternalIssuerConfig:
+        sources = [self.jwks, self.jwks_file, self.jwks_uri]
+        if sum(source is not None for source in sources) != 1:
+            raise ValueError("give exactly one of jwks, jwks_file, jwks_uri")
+        if self.society_claim is None and len(self.societies) != 1:
+            raise ValueError("without society_claim, societies must name exactly one society")
+        return self
 
 
 class Settings(BaseSettings):
@@ -43,13 +74,62 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(default=30_000, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     idempotency_ttl_hours: int = Field(default=24, ge=1)
-    acting_society: str = Field(
-        default="local",
-        description="Society the unauthenticated local operator acts for (until auth lands).",
+    env: Literal["production", "development"] = Field(
+        default="production",
+        description="`development` turns on the interactive API docs at /docs.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Encrypts the issuer's private keys at rest; unset: a random key kept in "
+        "`<data dir>/secret.key` (created on first start, mode 0600).",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where clients reach the service; the issuer (`iss`) of its tokens.",
+    )
+    audience: str = Field(default="urn:kintrace:api", description="`aud` of access tokens.")
+    access_token_ttl_seconds: int = Field(default=300, ge=30, le=3600)
+    refresh_token_ttl_hours: int = Field(default=12, ge=1, le=24 * 30)
+    signing_alg: Literal["ES256", "RS256"] = "ES256"
+    key_overlap_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description="How long a rotated-out signing key stays published and accepted.",
+    )
+    oidc_issuers: list[ExternalIssuerConfig] = Field(
+        default_factory=list,
+        description="External OpenID Connect issuers whose access tokens are accepted (JSON).",
+    )
+    rate_limit_per_second: float = Field(default=20.0, gt=0)
+    rate_limit_burst: int = Field(default=200, ge=1)
+    login_attempts_per_minute: float = Field(default=5.0, gt=0)
+    login_burst: int = Field(default=10, ge=1)
+    lockout_threshold: int = Field(default=10, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    cors_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed by CORS; empty: CORS closed."
+    )
+    audit_seal_interval_seconds: float = Field(
+        default=2.0, ge=0, description="How often the sealer chains new audit events; 0: never."
     )
     log_level: str = "INFO"
     log_json: bool = True
     graceful_shutdown_seconds: int = Field(default=20, ge=0)
+
+    @property
+    def docs_enabled(self) -> bool:
+        """Interactive docs only in development: they execute requests from a browser page."""
+        return self.env == "development"
+
+    @property
+    def issuer(self) -> str:
+        """`iss` of the tokens this service signs."""
+        return self.public_url.rstrip("/")
+
+    @property
+    def token_endpoint(self) -> str:
+        """The token endpoint's URL: the audience of partner clients' assertions."""
+        return f"{self.issuer}/v1/auth/token"
 
     @property
     def idempotency_ttl(self) -> datetime.timedelta:

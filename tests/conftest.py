@@ -4,8 +4,11 @@
 dropped afterwards. Unset: an embedded server of the suite's own runs in a temporary folder.
 
 Ordinary tests get `client`, whose requests run inside one transaction that is rolled back
-after the test (the service's commits become savepoint releases). Tests of real concurrency
-get `committing_client`, backed by a real pool; it truncates every table afterwards.
+after the test (the service's commits become savepoint releases). It is signed in as a
+caseworker of the society `local` and states the purpose `tracing`; `bare_client` talks to the
+same application with no headers, and `staff` makes signed-in users of any roles and society.
+Tests of real concurrency get `committing_client`, backed by a real pool; it truncates every
+table afterwards.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -28,12 +32,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionma
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.app import create_app
+from service.auth import credentials
 from service.db import migrate
 from service.db.embedded import embedded_server
-from service.db.engine import async_url, create_engine
-from service.db.models import metadata
-from service.runtime import Runtime, ensure_acting_society
+from service.db.engine import OWNER_ROLE, async_url, auth_session, create_engine, scoped_session
+from service.db.models import AppUser, metadata
+from service.runtime import Runtime, build_runtime
 from service.settings import Settings
+from service.societies import repository as societies
+
+TEST_PASSWORD = "correct horse battery staple"
+DEFAULT_SOCIETY = "local"
 
 
 @contextlib.contextmanager
@@ -86,7 +95,21 @@ def database_url(empty_database_url: str) -> str:
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
     """Settings pointing at the session's database (no embedded server from the app)."""
-    return Settings(database_url=database_url, migrate_on_start=False, max_body_bytes=65_536)
+    return Settings(
+        database_url=database_url,
+        migrate_on_start=False,
+        max_body_bytes=65_536,
+        secret_key="kintrace-test-secret",
+        rate_limit_per_second=100_000,
+        rate_limit_burst=100_000,
+        audit_seal_interval_seconds=0,
+    )
+
+
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    """The argon2id hash of `TEST_PASSWORD`, computed once (hashing is slow on purpose)."""
+    return credentials.hash_password(TEST_PASSWORD)
 
 
 @pytest.fixture(scope="session")
@@ -121,19 +144,66 @@ async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def _runtime(
-    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
-) -> Runtime:
-    principal = await ensure_acting_society(sessions, settings.acting_society)
-    return Runtime(settings, engine, sessions, principal)
+@dataclass(frozen=True)
+class Staff:
+    """A signed-in user: ids, an access token and the headers that carry it."""
+
+    user_id: uuid.UUID
+    username: str
+    society_id: uuid.UUID
+    society_code: str
+    roles: tuple[str, ...]
+    token: str
+
+    def headers(self, purpose: str | None = "tracing") -> dict[str, str]:
+        """`Authorization` (and `Kintrace-Purpose` unless None)."""
+        headers = {"Authorization": f"Bearer {self.token}"}
+        if purpose is not None:
+            headers["Kintrace-Purpose"] = purpose
+        return headers
+
+
+async def make_staff(
+    runtime: Runtime,
+    password_hash: str,
+    roles: tuple[str, ...] = ("caseworker",),
+    society: str = DEFAULT_SOCIETY,
+    username: str | None = None,
+) -> Staff:
+    """A society (created if missing), a user of `roles` in it, and an access token."""
+    async with scoped_session(runtime.sessions, role=OWNER_ROLE) as session:
+        found = await societies.get_or_create(session, code=society, name=f"Society {society}")
+        await session.commit()
+    name = username or f"{'-'.join(roles)}-{uuid.uuid4().hex[:8]}@{society}"
+    async with auth_session(runtime.sessions) as session:
+        user = AppUser(
+            society_id=found.id, username=name, roles=list(roles), password_hash=password_hash
+        )
+        session.add(user)
+        await session.commit()
+    token, _, _ = await runtime.issuer.access_token(
+        subject=f"user:{user.id}",
+        society_id=found.id,
+        society_code=found.code,
+        roles=frozenset(roles),
+        client_id="kintrace-local",
+    )
+    return Staff(user.id, name, found.id, found.code, tuple(roles), token)
+
+
+StaffFactory = Callable[..., Awaitable[Staff]]
 
 
 @contextlib.asynccontextmanager
-async def _client_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def _running(app: FastAPI) -> AsyncIterator[FastAPI]:
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
+        yield app
+
+
+def http_client(app: FastAPI, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
+    """An HTTP client of a running application."""
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers)
 
 
 def app_for(settings: Settings, runtime: Runtime) -> FastAPI:
@@ -155,20 +225,66 @@ async def app(settings: Settings, engine: AsyncEngine, connection: AsyncConnecti
         expire_on_commit=False,
         join_transaction_mode="create_savepoint",
     )
-    return app_for(settings, await _runtime(settings, engine, sessions))
+    return app_for(settings, await build_runtime(settings, engine, sessions))
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client of the application (requests rolled back after the test)."""
-    async with _client_for(app) as client:
+async def running_app(app: FastAPI) -> AsyncIterator[FastAPI]:
+    """The application with its lifespan entered."""
+    async with _running(app) as running:
+        yield running
+
+
+@pytest.fixture
+def runtime(running_app: FastAPI) -> Runtime:
+    """The running application's runtime."""
+    found: Runtime = running_app.state.runtime
+    return found
+
+
+@pytest.fixture
+def staff(runtime: Runtime, password_hash: str) -> StaffFactory:
+    """Make a signed-in user: `await staff(("reviewer",), society="drk")`."""
+
+    async def make(
+        roles: tuple[str, ...] = ("caseworker",),
+        society: str = DEFAULT_SOCIETY,
+        username: str | None = None,
+    ) -> Staff:
+        return await make_staff(runtime, password_hash, roles, society, username)
+
+    return make
+
+
+@pytest.fixture
+async def caseworker(staff: StaffFactory) -> Staff:
+    """The default caller: a caseworker of the society `local`."""
+    return await staff()
+
+
+@pytest.fixture
+async def client(running_app: FastAPI, caseworker: Staff) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client signed in as `caseworker`, stating the purpose `tracing`."""
+    async with http_client(running_app, caseworker.headers()) as client:
+        yield client
+
+
+@pytest.fixture
+async def bare_client(running_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the same application sending no credentials and no purpose."""
+    async with http_client(running_app) as client:
         yield client
 
 
 async def truncate_all(engine: AsyncEngine) -> None:
-    """Empty every application table (committing tests clean up after themselves)."""
+    """Empty every application table (committing tests clean up after themselves).
+
+    The audit tables refuse TRUNCATE by trigger; the owner (a superuser on the test servers)
+    switches triggers off for this transaction only.
+    """
     tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
     async with engine.begin() as connection:
+        await connection.execute(text("SET LOCAL session_replication_role = replica"))
         await connection.execute(text(f"TRUNCATE {tables} CASCADE"))
 
 
@@ -177,13 +293,33 @@ async def committing_app(settings: Settings, engine: AsyncEngine) -> AsyncIterat
     """The application on a real pool: commits are real; tables are truncated afterwards."""
     sessions = async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
     try:
-        yield app_for(settings, await _runtime(settings, engine, sessions))
+        app = app_for(settings, await build_runtime(settings, engine, sessions))
+        async with _running(app) as running:
+            yield running
     finally:
         await truncate_all(engine)
 
 
 @pytest.fixture
-async def committing_client(committing_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client whose requests really commit (for concurrency tests)."""
-    async with _client_for(committing_app) as client:
+def committing_staff(committing_app: FastAPI, password_hash: str) -> StaffFactory:
+    """`staff` for the committing application."""
+    runtime: Runtime = committing_app.state.runtime
+
+    async def make(
+        roles: tuple[str, ...] = ("caseworker",),
+        society: str = DEFAULT_SOCIETY,
+        username: str | None = None,
+    ) -> Staff:
+        return await make_staff(runtime, password_hash, roles, society, username)
+
+    return make
+
+
+@pytest.fixture
+async def committing_client(
+    committing_app: FastAPI, committing_staff: StaffFactory
+) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client whose requests really commit (for concurrency tests), as a caseworker."""
+    caller = await committing_staff()
+    async with http_client(committing_app, caller.headers()) as client:
         yield client

@@ -1,4 +1,4 @@
-"""`kintrace serve | migrate | openapi | demo`."""
+"""`kintrace serve | migrate | openapi | demo | societies | users | clients | keys | audit`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from service.cli.admin import audit_app, clients_app, keys_app, societies_app, users_app
 from service.cli.link import dedupe_command, link_command
 from service.db.embedded import EmbeddedDatabaseError
 from service.observability import configure_logging
@@ -82,7 +83,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
 def serve(
     host: Annotated[
         str,
-        typer.Option(envvar="KINTRACE_HOST", help="Address to bind; keep 127.0.0.1 until auth."),
+        typer.Option(envvar="KINTRACE_HOST", help="Address to bind (put TLS in front)."),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="KINTRACE_PORT", help="TCP port.")] = 8000,
     migrate: Annotated[
@@ -143,6 +144,11 @@ def demo(
 
 app.command("link")(link_command)
 app.command("dedupe")(dedupe_command)
+app.add_typer(societies_app, name="societies")
+app.add_typer(users_app, name="users")
+app.add_typer(clients_app, name="clients")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

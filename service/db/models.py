@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     Date,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Sequence,
     SmallInteger,
     Text,
     UniqueConstraint,
@@ -38,6 +40,7 @@ from schemas.enums import (
     RegistrationKind,
     Relationship,
     Sex,
+    StaffRole,
     TracingOutcome,
     TracingRequestStatus,
 )
@@ -320,3 +323,185 @@ class ReferenceCounter(SQLModel, table=True):
     )
     year: int = Field(sa_column=Column(SmallInteger, primary_key=True))
     last_value: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+# --- Identity: users, partner clients, tokens and signing keys (the issuer's tables) ---------
+#
+# Read and written only by the token issuer and the admin CLI under the `kintrace_auth` role;
+# the request role has no privilege on them.
+
+
+def _roles_sql() -> str:
+    return ", ".join(f"'{role.value}'" for role in StaffRole)
+
+
+class AppUser(SQLModel, table=True):
+    """A local user account: one society, one or more roles, argon2id password, optional TOTP."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (
+        CheckConstraint("username ~ '^[a-z0-9][a-z0-9._@-]{1,63}$'", name="username_format"),
+        CheckConstraint("cardinality(roles) > 0", name="has_role"),
+        CheckConstraint(f"roles <@ ARRAY[{_roles_sql()}]::text[]", name="roles"),
+        Index(None, "society_id"),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    username: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    display_name: str | None = _text()
+    roles: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    password_hash: str = Field(sa_column=Column(Text, nullable=False))
+    totp_secret: str | None = _text()
+    totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger))
+    failed_logins: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    locked_until: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+    disabled_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+    created_at: datetime.datetime = _created()
+
+
+class ApiClient(SQLModel, table=True):
+    """A partner system, bound to one society, authenticating with `private_key_jwt`."""
+
+    __tablename__ = "api_client"
+    __table_args__ = (
+        CheckConstraint("client_id ~ '^[A-Za-z0-9._-]{8,64}$'", name="client_id_format"),
+        CheckConstraint("cardinality(roles) > 0", name="has_role"),
+        CheckConstraint(f"roles <@ ARRAY[{_roles_sql()}]::text[]", name="roles"),
+        Index(None, "society_id"),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    client_id: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    roles: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    jwks: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    disabled_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+    created_at: datetime.datetime = _created()
+
+
+class ClientAssertionUse(SQLModel, table=True):
+    """A client assertion's `jti`, kept until the assertion expires so a replay is refused."""
+
+    __tablename__ = "client_assertion_use"
+    __table_args__ = (Index(None, "expires_at"),)
+
+    client_id: str = Field(sa_column=Column(Text, primary_key=True))
+    jti: str = Field(sa_column=Column(Text, primary_key=True))
+    expires_at: datetime.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class RefreshToken(SQLModel, table=True):
+    """A rotating refresh token, stored as a digest; a reused one revokes its whole family."""
+
+    __tablename__ = "refresh_token"
+    __table_args__ = (Index(None, "user_id"), Index(None, "family_id"))
+
+    id: uuid.UUID = _id()
+    family_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False))
+    user_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    token_digest: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    issued_at: datetime.datetime = _created()
+    expires_at: datetime.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+    revoked_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+
+
+class SigningKey(SQLModel, table=True):
+    """A key of the built-in token issuer; the newest unretired one signs, all recent ones verify.
+
+    The private key is stored as PKCS#8 encrypted with the service's secret key.
+    """
+
+    __tablename__ = "signing_key"
+    __table_args__ = (CheckConstraint("alg IN ('ES256', 'RS256')", name="alg"),)
+
+    kid: str = Field(sa_column=Column(Text, primary_key=True))
+    alg: str = Field(sa_column=Column(Text, nullable=False))
+    private_key: str = Field(sa_column=Column(Text, nullable=False))
+    public_jwk: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    created_at: datetime.datetime = _created()
+    retired_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+
+
+# --- Audit trail -------------------------------------------------------------------------------
+#
+# Append-only (the request role may insert and read; triggers refuse UPDATE, DELETE and TRUNCATE
+# of events and seals) and hash-chained per society by the sealer after commit.
+
+audit_position = Sequence("audit_event_position_seq", metadata=metadata)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to which records, why, and when; never the personal data itself."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index(None, "society_id", "position"),)
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    position: int = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger, audit_position, nullable=False, server_default=audit_position.next_value()
+        ),
+    )
+    occurred_at: datetime.datetime = _created()
+    actor: str = Field(sa_column=Column(Text, nullable=False))
+    actor_roles: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    action: str = Field(sa_column=Column(Text, nullable=False))
+    record_type: str = Field(sa_column=Column(Text, nullable=False))
+    record_ids: list[uuid.UUID] = Field(sa_column=Column(ARRAY(UUID(as_uuid=True)), nullable=False))
+    purpose: str = Field(sa_column=Column(Text, nullable=False))
+    request_id: str | None = _text()
+
+
+class AuditSeal(SQLModel, table=True):
+    """One link of a society's hash chain: the event it seals and the digest so far."""
+
+    __tablename__ = "audit_seal"
+
+    society_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("society.id", ondelete="RESTRICT"), primary_key=True
+        )
+    )
+    chain_index: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    event_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False, unique=True))
+    previous_digest: str = Field(sa_column=Column(Text, nullable=False))
+    digest: str = Field(sa_column=Column(Text, nullable=False))
+    sealed_at: datetime.datetime = _created()
+
+
+class AuditUnsealed(SQLModel, table=True):
+    """Committed events waiting for the sealer (filled by a trigger on `audit_event`)."""
+
+    __tablename__ = "audit_unsealed"
+    __table_args__ = (Index(None, "society_id", "position"),)
+
+    event_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True))
+    society_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("society.id", ondelete="RESTRICT"), nullable=False
+        )
+    )
+    position: int = Field(sa_column=Column(BigInteger, nullable=False))

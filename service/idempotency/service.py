@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,9 +20,10 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.audit import service as audit
 from service.errors import IdempotencyInFlight, IdempotencyKeyReused
 from service.idempotency import repository
-from service.principal import Principal
+from service.principal import Access
 
 REPLAY_HEADER = "Idempotent-Replayed"
 
@@ -54,16 +56,20 @@ async def fingerprint(request: Request) -> str:
 
 async def run_once(
     session: AsyncSession,
-    principal: Principal,
+    access: Access,
     key: str | None,
     request: Request,
     action: Callable[[], Awaitable[Outcome]],
     ttl: datetime.timedelta,
+    record_type: str,
 ) -> JSONResponse:
     """Run `action` and commit, or replay the stored outcome of the same key.
 
-    Commits before returning, so that the client never sees a 2xx for a write that failed.
+    Commits before returning, so that the client never sees a 2xx for a write that failed. A
+    replay discloses the stored record again, so it is audited as a read of `record_type`.
+    Keys are scoped to the caller (society and subject): another caller's key is another key.
     """
+    principal = access.principal
     if key is None:
         outcome = await action()
         await session.commit()
@@ -79,7 +85,12 @@ async def run_once(
                 "this Idempotency-Key was used with a different request; use a new key"
             )
         replay = Outcome(stored.response_status, stored.response_body, stored.response_headers)
-        await session.rollback()
+        record_id = stored.response_body.get("id")
+        if record_id is not None:
+            await audit.record(
+                session, access, f"{record_type}.replay", record_type, [uuid.UUID(str(record_id))]
+            )
+        await session.commit()
         response = replay.response()
         response.headers[REPLAY_HEADER] = "true"
         return response

@@ -17,7 +17,8 @@ from schemas.persons import (
     PersonUpdate,
     RegistrationCreate,
 )
-from service.deps import PrincipalDep, RuntimeDep, SessionDep
+from service.audit import service as audit
+from service.deps import CloseAccess, ReadAccess, RuntimeDep, SessionDep, WriteAccess
 from service.errors import (
     BadRequest,
     Conflict,
@@ -35,6 +36,8 @@ from service.persons import repository, service
 from service.persons.records import PersonRecord
 
 router = APIRouter(tags=["persons"])
+
+RECORD = "person"
 
 UPDATE_ERRORS = (NotFound, Conflict, PreconditionFailed, PreconditionRequired, PayloadTooLarge)
 
@@ -72,15 +75,17 @@ async def create_registration(
     body: RegistrationCreate,
     request: Request,
     session: SessionDep,
-    principal: PrincipalDep,
+    access: WriteAccess,
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     async def action() -> Outcome:
-        return created_person(await service.create_registration(session, principal, body))
+        created = await service.create_registration(session, access.principal, body)
+        await audit.record(session, access, f"{RECORD}.create", RECORD, [created.id])
+        return created_person(created)
 
     ttl = runtime.settings.idempotency_ttl
-    return await run_once(session, principal, idempotency_key, request, action, ttl)
+    return await run_once(session, access, idempotency_key, request, action, ttl, RECORD)
 
 
 @router.get(
@@ -92,7 +97,7 @@ async def create_registration(
 )
 async def list_registrations(
     session: SessionDep,
-    principal: PrincipalDep,
+    access: ReadAccess,
     kind: RegistrationKind | None = None,
     status_: Annotated[PersonStatus | None, Query(alias="status")] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
@@ -100,14 +105,17 @@ async def list_registrations(
 ) -> Page[PersonPublic]:
     rows = await repository.list_registrations(
         session,
-        principal.society_id,
+        access.principal.society_id,
         kind=kind.value if kind else None,
         status=status_.value if status_ else None,
         after=Cursor.decode(cursor),
         limit=limit,
     )
+    shown = rows[:limit]
+    await audit.record(session, access, f"{RECORD}.list", RECORD, [row.id for row in shown])
+    await session.commit()
     return Page[PersonPublic](
-        items=[service.person_public(row) for row in rows[:limit]],
+        items=[service.person_public(row) for row in shown],
         next_cursor=page_cursor(rows, limit),
     )
 
@@ -119,10 +127,11 @@ async def list_registrations(
     description="A person with its names; the `ETag` header carries its version.",
     responses=problem_responses(NotFound),
 )
-async def get_person(
-    person_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
-) -> Response:
-    return _json(await service.get(session, principal, person_id))
+async def get_person(person_id: uuid.UUID, session: SessionDep, access: ReadAccess) -> Response:
+    record = await service.get(session, access.principal, person_id)
+    await audit.record(session, access, f"{RECORD}.read", RECORD, [record.id])
+    await session.commit()
+    return _json(record)
 
 
 @router.patch(
@@ -140,10 +149,11 @@ async def update_person(
     person_id: uuid.UUID,
     body: PersonUpdate,
     session: SessionDep,
-    principal: PrincipalDep,
+    access: WriteAccess,
     if_match: IfMatchHeader = None,
 ) -> Response:
-    record = await service.update(session, principal, person_id, body, if_match)
+    record = await service.update(session, access.principal, person_id, body, if_match)
+    await audit.record(session, access, f"{RECORD}.update", RECORD, [record.id])
     await session.commit()
     return _json(record)
 
@@ -159,10 +169,11 @@ async def close_person(
     person_id: uuid.UUID,
     body: PersonClose,
     session: SessionDep,
-    principal: PrincipalDep,
+    access: CloseAccess,
     if_match: IfMatchHeader = None,
 ) -> Response:
-    record = await service.close(session, principal, person_id, body, if_match)
+    record = await service.close(session, access.principal, person_id, body, if_match)
+    await audit.record(session, access, f"{RECORD}.close", RECORD, [record.id])
     await session.commit()
     return _json(record)
 
@@ -179,9 +190,10 @@ async def close_person(
     responses=problem_responses(NotFound, PreconditionFailed, PayloadTooLarge),
 )
 async def add_name(
-    person_id: uuid.UUID, body: NameCreate, session: SessionDep, principal: PrincipalDep
+    person_id: uuid.UUID, body: NameCreate, session: SessionDep, access: WriteAccess
 ) -> Response:
-    record, _ = await service.add_name(session, principal, person_id, body)
+    record, _ = await service.add_name(session, access.principal, person_id, body)
+    await audit.record(session, access, f"{RECORD}.name_add", RECORD, [record.id])
     await session.commit()
     return _json(record, 201)
 
@@ -194,8 +206,9 @@ async def add_name(
     responses=problem_responses(NotFound, PreconditionFailed),
 )
 async def remove_name(
-    person_id: uuid.UUID, name_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    person_id: uuid.UUID, name_id: uuid.UUID, session: SessionDep, access: WriteAccess
 ) -> Response:
-    record = await service.remove_name(session, principal, person_id, name_id)
+    record = await service.remove_name(session, access.principal, person_id, name_id)
+    await audit.record(session, access, f"{RECORD}.name_remove", RECORD, [record.id])
     await session.commit()
     return _json(record)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -23,3 +25,19 @@ async def get_or_create(session: AsyncSession, *, code: str, name: str) -> Socie
     society = await get_by_code(session, code)
     assert society is not None
     return society
+
+
+async def get_by_id(session: AsyncSession, society_id: uuid.UUID) -> Society | None:
+    """The society with this id, if any."""
+    return await session.get(Society, society_id)
+
+
+async def all_ids(session: AsyncSession) -> list[uuid.UUID]:
+    """Every society's id."""
+    return list((await session.exec(select(Society.id).order_by(Society.code))).all())
+
+
+async def all_codes(session: AsyncSession) -> list[tuple[uuid.UUID, str]]:
+    """Every society's id and code, by code."""
+    statement = select(Society.id, Society.code).order_by(Society.code)
+    return [(row[0], row[1]) for row in (await session.exec(statement)).all()]

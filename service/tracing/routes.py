@@ -21,7 +21,8 @@ from schemas.tracing import (
     TracingRequestSummary,
     TracingRequestUpdate,
 )
-from service.deps import PrincipalDep, RuntimeDep, SessionDep
+from service.audit import service as audit
+from service.deps import CloseAccess, ReadAccess, RuntimeDep, SessionDep, WriteAccess
 from service.errors import (
     BadRequest,
     Conflict,
@@ -46,6 +47,14 @@ WRITE_ERRORS = (PayloadTooLarge, IdempotencyInFlight, IdempotencyKeyReused)
 UPDATE_ERRORS = (NotFound, Conflict, PreconditionFailed, PreconditionRequired, PayloadTooLarge)
 
 
+RECORD = "tracing_request"
+
+
+def disclosed(model: TracingRequestPublic) -> list[uuid.UUID]:
+    """The records a full tracing request discloses: itself and each of its persons."""
+    return [model.id, *(person.id for person in model.persons)]
+
+
 def _json(model: TracingRequestPublic, code: int = 200) -> JSONResponse:
     return JSONResponse(
         model.model_dump(mode="json"), status_code=code, headers={"ETag": etag(model.version)}
@@ -68,12 +77,13 @@ async def create_tracing_request(
     body: TracingRequestCreate,
     request: Request,
     session: SessionDep,
-    principal: PrincipalDep,
+    access: WriteAccess,
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     async def action() -> Outcome:
-        created = await service.create(session, principal, body)
+        created = await service.create(session, access.principal, body)
+        await audit.record(session, access, f"{RECORD}.create", RECORD, disclosed(created))
         return Outcome(
             201,
             created.model_dump(mode="json"),
@@ -81,7 +91,7 @@ async def create_tracing_request(
         )
 
     ttl = runtime.settings.idempotency_ttl
-    return await run_once(session, principal, idempotency_key, request, action, ttl)
+    return await run_once(session, access, idempotency_key, request, action, ttl, RECORD)
 
 
 @router.get(
@@ -96,7 +106,7 @@ async def create_tracing_request(
 )
 async def list_tracing_requests(
     session: SessionDep,
-    principal: PrincipalDep,
+    access: ReadAccess,
     status_: Annotated[TracingRequestStatus | None, Query(alias="status")] = None,
     outcome: TracingOutcome | None = None,
     reference_number: Annotated[str | None, Query(max_length=64)] = None,
@@ -112,7 +122,10 @@ async def list_tracing_requests(
         opened_from=opened_from,
         opened_to=opened_to,
     )
-    return await service.list_page(session, principal, filters, cursor, limit)
+    page = await service.list_page(session, access.principal, filters, cursor, limit)
+    await audit.record(session, access, f"{RECORD}.list", RECORD, [i.id for i in page.items])
+    await session.commit()
+    return page
 
 
 @router.get(
@@ -124,9 +137,12 @@ async def list_tracing_requests(
     responses=problem_responses(NotFound),
 )
 async def get_tracing_request(
-    request_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    request_id: uuid.UUID, session: SessionDep, access: ReadAccess
 ) -> Response:
-    return _json(await service.get(session, principal, request_id))
+    found = await service.get(session, access.principal, request_id)
+    await audit.record(session, access, f"{RECORD}.read", RECORD, disclosed(found))
+    await session.commit()
+    return _json(found)
 
 
 @router.patch(
@@ -144,10 +160,11 @@ async def update_tracing_request(
     request_id: uuid.UUID,
     body: TracingRequestUpdate,
     session: SessionDep,
-    principal: PrincipalDep,
+    access: WriteAccess,
     if_match: IfMatchHeader = None,
 ) -> Response:
-    updated = await service.update(session, principal, request_id, body, if_match)
+    updated = await service.update(session, access.principal, request_id, body, if_match)
+    await audit.record(session, access, f"{RECORD}.update", RECORD, disclosed(updated))
     await session.commit()
     return _json(updated)
 
@@ -164,10 +181,11 @@ async def close_tracing_request(
     request_id: uuid.UUID,
     body: TracingRequestClose,
     session: SessionDep,
-    principal: PrincipalDep,
+    access: CloseAccess,
     if_match: IfMatchHeader = None,
 ) -> Response:
-    closed = await service.close(session, principal, request_id, body, if_match)
+    closed = await service.close(session, access.principal, request_id, body, if_match)
+    await audit.record(session, access, f"{RECORD}.close", RECORD, disclosed(closed))
     await session.commit()
     return _json(closed)
 
@@ -188,15 +206,17 @@ async def add_request_person(
     body: RequestPersonCreate,
     request: Request,
     session: SessionDep,
-    principal: PrincipalDep,
+    access: WriteAccess,
     runtime: RuntimeDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     async def action() -> Outcome:
-        return created_person(await service.add_person(session, principal, request_id, body))
+        added = await service.add_person(session, access.principal, request_id, body)
+        await audit.record(session, access, "person.create", "person", [added.id, request_id])
+        return created_person(added)
 
     ttl = runtime.settings.idempotency_ttl
-    return await run_once(session, principal, idempotency_key, request, action, ttl)
+    return await run_once(session, access, idempotency_key, request, action, ttl, "person")
 
 
 @router.get(
@@ -207,9 +227,11 @@ async def add_request_person(
     responses=problem_responses(NotFound),
 )
 async def list_request_persons(
-    request_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+    request_id: uuid.UUID, session: SessionDep, access: ReadAccess
 ) -> list[PersonPublic]:
-    people = await service.list_persons(session, principal, request_id)
+    people = await service.list_persons(session, access.principal, request_id)
+    await audit.record(session, access, "person.list", "person", [p.id for p in people])
+    await session.commit()
     return [persons.person_public(p) for p in people]
 
 
@@ -222,9 +244,11 @@ async def list_request_persons(
     responses=problem_responses(NotFound, Conflict, PayloadTooLarge),
 )
 async def add_relationship(
-    request_id: uuid.UUID, body: RelationshipCreate, session: SessionDep, principal: PrincipalDep
+    request_id: uuid.UUID, body: RelationshipCreate, session: SessionDep, access: WriteAccess
 ) -> RelationshipPublic:
-    relationship = await service.add_relationship(session, principal, request_id, body)
+    relationship = await service.add_relationship(session, access.principal, request_id, body)
+    related = [request_id, relationship.enquirer_id, relationship.sought_person_id]
+    await audit.record(session, access, "relationship.create", "tracing_request", related)
     await session.commit()
     return service.relationship_public(relationship)
 
@@ -240,8 +264,9 @@ async def remove_relationship(
     request_id: uuid.UUID,
     relationship_id: uuid.UUID,
     session: SessionDep,
-    principal: PrincipalDep,
+    access: WriteAccess,
 ) -> Response:
-    await service.remove_relationship(session, principal, request_id, relationship_id)
+    await service.remove_relationship(session, access.principal, request_id, relationship_id)
+    await audit.record(session, access, "relationship.delete", "tracing_request", [request_id])
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -75,7 +75,7 @@ async def test_expired_key_can_be_reused(client, connection):
     assert second.json()["id"] != first.json()["id"]
 
 
-async def test_keys_are_scoped_to_the_society(client, connection):
+async def test_keys_are_scoped_to_the_caller(client, caseworker, connection):
     from service.db.models import IdempotencyRecord
 
     headers = {"Idempotency-Key": "scoped"}
@@ -86,7 +86,8 @@ async def test_keys_are_scoped_to_the_society(client, connection):
         )
     ).all()
     assert len(rows) == 1
-    assert rows[0].principal == "local-operator"
+    assert rows[0].society_id == caseworker.society_id
+    assert rows[0].principal == f"user:{caseworker.user_id}"
 
 
 async def test_concurrent_twins_create_exactly_one_record(committing_client, engine):

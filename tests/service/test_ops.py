@@ -24,6 +24,7 @@ async def test_readyz_when_migrated(client):
 
 
 async def test_readyz_is_503_when_migrations_are_pending(client, connection):
+    await connection.execute(text("RESET ROLE"))
     await connection.execute(text("UPDATE alembic_version SET version_num = 'older'"))
     response = await client.get("/readyz")
     assert response.status_code == 503
@@ -32,6 +33,7 @@ async def test_readyz_is_503_when_migrations_are_pending(client, connection):
 
 
 async def test_readyz_is_503_when_the_database_is_gone(client, connection):
+    await connection.execute(text("RESET ROLE"))
     await connection.execute(text("ALTER TABLE alembic_version RENAME TO alembic_version_gone"))
     await connection.execute(text("CREATE VIEW alembic_version AS SELECT 1/0 AS version_num"))
     response = await client.get("/readyz")

@@ -50,6 +50,50 @@ def serve(data_dir: Path, port: int, **env: str) -> subprocess.Popen[str]:
     )
 
 
+PASSWORD = "a long enough demo password"
+
+
+def cli(data_dir: Path, *args: str, stdin: str | None = None) -> str:
+    """Run a `kintrace` command against the same (embedded) database; its output."""
+    environment = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL"}}
+    environment |= {"KINTRACE_DATA_DIR": str(data_dir), "KINTRACE_LOG_JSON": "true"}
+    done = subprocess.run(
+        [sys.executable, "-m", "service.cli", *args],
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def sign_in(data_dir: Path, port: int) -> dict[str, str]:
+    """Create a society and a caseworker with the CLI, sign in over HTTP: request headers."""
+    cli(data_dir, "societies", "create", "local", "--name", "Local")
+    cli(
+        data_dir,
+        "users",
+        "create",
+        "cw@local",
+        "--society",
+        "local",
+        "--role",
+        "caseworker",
+        stdin=PASSWORD + "\n",
+    )
+    issued = httpx.post(
+        f"http://127.0.0.1:{port}/v1/auth/token",
+        data={"grant_type": "password", "username": "cw@local", "password": PASSWORD},
+    )
+    assert issued.status_code == 200, issued.text
+    return {
+        "Authorization": f"Bearer {issued.json()['access_token']}",
+        "Kintrace-Purpose": "tracing",
+    }
+
+
 def wait_ready(port: int, process: subprocess.Popen[str]) -> float:
     started = time.monotonic()
     while time.monotonic() - started < 60:
@@ -77,6 +121,7 @@ def test_serve_starts_ready_and_stops_leaving_nothing_behind(data_dir):
     created = httpx.post(
         f"http://127.0.0.1:{port}/v1/registrations",
         json={"registration_kind": "found", "names": [{"full_name": "Ayan Warsame"}]},
+        headers=sign_in(data_dir, port),
     )
     assert created.status_code == 201
     busy = serve(data_dir, free_port())
@@ -94,16 +139,18 @@ def test_kill_9_then_restart_then_stop_leaves_nothing_behind(data_dir):
     port = free_port()
     first = serve(data_dir, port)
     wait_ready(port, first)
+    headers = sign_in(data_dir, port)
     created = httpx.post(
         f"http://127.0.0.1:{port}/v1/registrations",
         json={"registration_kind": "found", "names": [{"full_name": "Ayan Warsame"}]},
+        headers=headers,
     )
     first.kill()
     first.communicate(timeout=30)
     assert postgres_processes(data_dir), "the orphaned server is still running"
     second = serve(data_dir, port)
     wait_ready(port, second)
-    read = httpx.get(f"http://127.0.0.1:{port}/v1/persons/{created.json()['id']}")
+    read = httpx.get(f"http://127.0.0.1:{port}/v1/persons/{created.json()['id']}", headers=headers)
     assert read.status_code == 200
     returncode, output = stop(second, signal.SIGTERM)
     assert returncode == 0, output

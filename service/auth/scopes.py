@@ -1,0 +1,56 @@
+"""Roles and scopes: the one table that says which role may do what.
+
+Routes declare the scope they need; a principal holds the union of its roles' scopes. The
+README's role matrix is generated from `ROLE_SCOPES` (a test keeps them equal).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+from schemas.enums import StaffRole
+
+
+class Scope(StrEnum):
+    """An operation family a route belongs to."""
+
+    TRACING_READ = "tracing:read"
+    TRACING_WRITE = "tracing:write"
+    TRACING_CLOSE = "tracing:close"
+    AUDIT_READ = "audit:read"
+
+
+SCOPE_DESCRIPTIONS: dict[Scope, str] = {
+    Scope.TRACING_READ: "Read tracing requests, persons, names and relationships.",
+    Scope.TRACING_WRITE: "Record and change tracing requests, persons and registrations.",
+    Scope.TRACING_CLOSE: "Close tracing requests and persons.",
+    Scope.AUDIT_READ: "Read the society's audit trail.",
+}
+
+ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
+    StaffRole.CASEWORKER: frozenset({Scope.TRACING_READ, Scope.TRACING_WRITE, Scope.TRACING_CLOSE}),
+    StaffRole.REVIEWER: frozenset({Scope.TRACING_READ}),
+    StaffRole.SUPERVISOR: frozenset({Scope.TRACING_READ, Scope.TRACING_WRITE, Scope.TRACING_CLOSE}),
+    StaffRole.AUDITOR: frozenset({Scope.AUDIT_READ}),
+    StaffRole.DATA_PROTECTION_OFFICER: frozenset({Scope.TRACING_READ, Scope.AUDIT_READ}),
+    StaffRole.ADMIN: frozenset(),
+    StaffRole.PARTNER: frozenset({Scope.TRACING_READ, Scope.TRACING_WRITE}),
+}
+
+# Roles whose accounts must have a second factor (TOTP).
+SECOND_FACTOR_ROLES = frozenset({StaffRole.ADMIN, StaffRole.SUPERVISOR})
+
+
+def known_roles(roles: Iterable[str]) -> frozenset[str]:
+    """The recognised roles among `roles` (an external issuer may send others; they grant
+    nothing)."""
+    valid = {role.value for role in StaffRole}
+    return frozenset(role for role in roles if role in valid)
+
+
+def scopes_of(roles: Iterable[str]) -> frozenset[str]:
+    """Everything the holder of `roles` may do."""
+    return frozenset(
+        scope.value for role in known_roles(roles) for scope in ROLE_SCOPES[StaffRole(role)]
+    )
