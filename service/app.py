@@ -137,10 +137,34 @@ def _serve_problems_as_problem_json(app: FastAPI) -> None:
                         content = response.get("content", {})
                         if code[0] in "45" and PROBLEM_MEDIA_TYPE in content:
                             content[PROBLEM_MEDIA_TYPE] = content.pop("application/json", {})
+                    _document_security_problems(operation)
             app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+_SECURITY_PROBLEMS = {
+    "401": "Authentication required: no, bad or expired bearer token",
+    "403": "Not allowed for your roles",
+    "429": "Too many requests (see Retry-After)",
+}
+
+
+def _document_security_problems(operation: dict[str, Any]) -> None:
+    """Every secured operation can answer 401, 403 and 429 (and 400 for a missing purpose)."""
+    if not operation.get("security"):
+        return
+    problems = dict(_SECURITY_PROBLEMS)
+    if any(p.get("name") == "Kintrace-Purpose" for p in operation.get("parameters", [])):
+        problems["400"] = "State the purpose of this access (`Kintrace-Purpose`)"
+    schema = {"$ref": "#/components/schemas/Problem"}
+    for code, description in problems.items():
+        entry = operation["responses"].setdefault(
+            code, {"description": "", "content": {PROBLEM_MEDIA_TYPE: {"schema": schema}}}
+        )
+        if description not in entry["description"]:
+            entry["description"] = "; ".join(filter(None, [entry["description"], description]))
 
 
 def _valid_request_id(value: str) -> bool:

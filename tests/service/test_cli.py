@@ -15,7 +15,12 @@ from tests.conftest import truncate_all
 
 
 def kintrace(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "KINTRACE_LOG_JSON": "true", **env}
+    environment = {
+        **os.environ,
+        "KINTRACE_LOG_JSON": "true",
+        "KINTRACE_SECRET_KEY": "kintrace-test-secret",
+        **env,
+    }
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
         env=environment,
@@ -69,6 +74,11 @@ async def test_demo_loads_societies_and_scripts(database_url, engine):
                 ).scalars()
             )
         assert (requests, registrations) == (24, 18)
+        printed = dict(
+            line.split()[:3:2] for line in done.stdout.splitlines() if " password " in line
+        )
+        assert {"caseworker@drk", "auditor@drk", "data-protection-officer@sarc"} <= set(printed)
+        assert "totp secret" in done.stdout
         assert societies >= 4
         assert {"Arab", "Cyrl", "Ethi", "Latn"} <= scripts
         again = kintrace(
