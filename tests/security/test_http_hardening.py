@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from service.app import create_app
-from service.runtime import build_runtime
 from service.auth.matrix import markdown
+from service.runtime import build_runtime
 from service.settings import Settings
 from tests.conftest import app_for, http_client
 
