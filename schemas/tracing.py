@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 
 from schemas.base import WireModel
 from schemas.enums import PersonRole, Relationship, TracingOutcome, TracingRequestStatus
@@ -40,14 +40,19 @@ class TracingRequestCreate(WireModel):
     separation_date: FuzzyDateIn | None = None
     persons: list[RequestPersonCreate] = Field(default_factory=list, max_length=50)
 
-    @model_validator(mode="after")
-    def _one_enquirer(self) -> Self:
-        enquirers = sum(1 for p in self.persons if p.role is PersonRole.ENQUIRER)
-        if enquirers > 1:
-            raise ValueError("a tracing request has one enquirer")
-        if self.status is TracingRequestStatus.CLOSED:
+    @field_validator("status")
+    @classmethod
+    def _not_closed(cls, status: TracingRequestStatus) -> TracingRequestStatus:
+        if status is TracingRequestStatus.CLOSED:
             raise ValueError("close a request with POST .../close, which records its outcome")
-        return self
+        return status
+
+    @field_validator("persons")
+    @classmethod
+    def _one_enquirer(cls, persons: list[RequestPersonCreate]) -> list[RequestPersonCreate]:
+        if sum(1 for p in persons if p.role is PersonRole.ENQUIRER) > 1:
+            raise ValueError("a tracing request has one enquirer")
+        return persons
 
 
 class TracingRequestUpdate(WireModel):

@@ -144,6 +144,12 @@ class UnprocessableContent(KintraceError):
     status, slug, title = 422, "validation-error", "The request is not valid"
 
 
+def invalid_fields(reason: str, *names: str) -> UnprocessableContent:
+    """A 422 naming the offending body fields in `invalid-params`."""
+    params = [InvalidParam(name=name, location="body", reason=reason) for name in names]
+    return UnprocessableContent(reason, invalid_params=params)
+
+
 class IdempotencyKeyReused(UnprocessableContent):
     slug, title = "idempotency-key-reused", "Idempotency-Key reused with a different request"
 

@@ -23,7 +23,12 @@ from schemas.persons import (
     RegistrationCreate,
     RequestPersonCreate,
 )
-from service.errors import Conflict, NotFound, PreconditionFailed, UnprocessableContent
+from service.errors import (
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    invalid_fields,
+)
 from service.http import etag, require_if_match
 from service.persons import repository
 from service.persons.records import NameRecord, PersonalFields, PersonRecord
@@ -186,10 +191,11 @@ async def _save(session: AsyncSession, record: PersonRecord, expected_version: i
 def _apply_update(record: PersonRecord, body: PersonUpdate) -> None:
     changes = body.model_dump(exclude_unset=True)
     registration_fields = {"registration_kind", "registration_source", "registration_date"}
-    if changes.keys() & registration_fields and record.role != PersonRole.REGISTRATION:
-        raise UnprocessableContent("registration fields are only for registrations")
+    misplaced = changes.keys() & registration_fields
+    if misplaced and record.role != PersonRole.REGISTRATION:
+        raise invalid_fields("registration fields are only for registrations", *sorted(misplaced))
     if "registration_kind" in changes and body.registration_kind is None:
-        raise UnprocessableContent("a registration needs `registration_kind`")
+        raise invalid_fields("a registration needs `registration_kind`", "registration_kind")
     personal_changes: dict[str, Any] = {}
     for field_name in changes:
         value = getattr(body, field_name)

@@ -11,7 +11,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from schemas.enums import PersonRole, TracingRequestStatus
 from schemas.paging import Page
 from schemas.persons import RequestPersonCreate
-from schemas.problem import InvalidParam
 from schemas.tracing import (
     RelationshipCreate,
     RelationshipPublic,
@@ -21,7 +20,7 @@ from schemas.tracing import (
     TracingRequestSummary,
     TracingRequestUpdate,
 )
-from service.errors import Conflict, NotFound, PreconditionFailed, UnprocessableContent
+from service.errors import Conflict, NotFound, PreconditionFailed, invalid_fields
 from service.http import Cursor, page_cursor, require_if_match
 from service.persons import repository as persons_repository
 from service.persons import service as persons
@@ -163,10 +162,9 @@ def _check_relationships_have_enquirer(body: TracingRequestCreate) -> None:
     has_enquirer = any(p.role is PersonRole.ENQUIRER for p in body.persons)
     for index, person in enumerate(body.persons):
         if person.relationship_to_enquirer is not None and not has_enquirer:
-            name = f"persons.{index}.relationship_to_enquirer"
-            raise UnprocessableContent(
+            raise invalid_fields(
                 "a relationship to the enquirer needs an enquirer in the request",
-                invalid_params=[InvalidParam(name=name, location="body", reason="no enquirer")],
+                f"persons.{index}.relationship_to_enquirer",
             )
 
 
@@ -252,13 +250,12 @@ async def update(
     require_if_match(if_match, record.version)
     changes = body.model_dump(exclude_unset=True)
     if body.status is TracingRequestStatus.CLOSED:
-        raise UnprocessableContent("close a request with POST .../close, which records its outcome")
-    if "status" in changes and body.status is None:
-        raise UnprocessableContent("`status` cannot be null")
-    if "opened_on" in changes and body.opened_on is None:
-        raise UnprocessableContent("`opened_on` cannot be null")
-    if "reference_number" in changes and body.reference_number is None:
-        raise UnprocessableContent("`reference_number` cannot be null")
+        raise invalid_fields(
+            "close a request with POST .../close, which records its outcome", "status"
+        )
+    for field_name in ("status", "opened_on", "reference_number"):
+        if field_name in changes and changes[field_name] is None:
+            raise invalid_fields(f"`{field_name}` cannot be null", field_name)
     reopening = record.status == TracingRequestStatus.CLOSED and "status" in changes
     if record.status == TracingRequestStatus.CLOSED and not reopening:
         raise Conflict("the request is closed; reopen it by setting `status` first")
@@ -294,7 +291,7 @@ async def close(
     record.outcome = body.outcome.value
     record.closed_on = body.closed_on or datetime.date.today()
     if record.closed_on < record.opened_on:
-        raise UnprocessableContent("`closed_on` is before the request was opened")
+        raise invalid_fields("`closed_on` is before the request was opened", "closed_on")
     await _save(session, record, expected)
     people = await _persons_of(session, principal, record)
     await persons.close_all(session, people, reason=f"request closed: {body.outcome.value}")
@@ -324,8 +321,9 @@ async def add_person(
         people = await _persons_of(session, principal, record)
         enquirer = next((p for p in people if p.role == PersonRole.ENQUIRER), None)
         if enquirer is None:
-            raise UnprocessableContent(
-                "a relationship to the enquirer needs an enquirer in the request"
+            raise invalid_fields(
+                "a relationship to the enquirer needs an enquirer in the request",
+                "relationship_to_enquirer",
             )
     stored = await persons.add_to_request(session, principal, record.id, body)
     if enquirer is not None and body.relationship_to_enquirer is not None:
@@ -352,9 +350,11 @@ async def add_relationship(
     people = {p.id: p for p in await _persons_of(session, principal, record)}
     enquirer, sought = people.get(body.enquirer_id), people.get(body.sought_person_id)
     if enquirer is None or enquirer.role != PersonRole.ENQUIRER:
-        raise UnprocessableContent("`enquirer_id` is not the enquirer of this request")
+        raise invalid_fields("`enquirer_id` is not the enquirer of this request", "enquirer_id")
     if sought is None or sought.role != PersonRole.SOUGHT_PERSON:
-        raise UnprocessableContent("`sought_person_id` is not a sought person of this request")
+        raise invalid_fields(
+            "`sought_person_id` is not a sought person of this request", "sought_person_id"
+        )
     if await persons_repository.find_relationship(session, enquirer.id, sought.id):
         raise Conflict("this relationship is already recorded")
     relationship = await _relate(
