@@ -136,7 +136,7 @@ async def build_runtime(
         engine=engine,
         sessions=sessions,
         keys=keys,
-        issuer=Issuer(sessions, settings, keys),
+        issuer=Issuer(sessions, settings, keys, secret),
         authenticator=Authenticator(sessions, settings, keys, issuers),
         rate_limits=TokenBuckets(
             rate_per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst

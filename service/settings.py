@@ -43,7 +43,11 @@ class ExternalIssuerConfig(BaseModel):
         default=None, description="Claim naming the society; unset: the single `societies`."
     )
     roles_claim: str = "roles"
-    token_types: list[str] = Field(default_factory=lambda: ["at+jwt", "jwt"])
+    token_types: list[str] = Field(
+        default_factory=lambda: ["at+jwt"],
+        description="Accepted `typ` headers. Add `jwt` only for a provider that does not type "
+        "its access tokens, and then give it an `audience` no ID token carries.",
+    )
 
     @model_validator(mode="after")
     def _one_key_source(self) -> ExternalIssuerConfig:
@@ -115,6 +119,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     graceful_shutdown_seconds: int = Field(default=20, ge=0)
+
+    @model_validator(mode="after")
+    def _overlap_covers_token_lifetime(self) -> Settings:
+        if self.key_overlap_seconds < self.access_token_ttl_seconds:
+            raise ValueError(
+                "key_overlap_seconds must be at least access_token_ttl_seconds, or rotating "
+                "the signing key would invalidate tokens still in use"
+            )
+        return self
 
     @property
     def docs_enabled(self) -> bool:

@@ -63,10 +63,14 @@ async def create_user(
     username: str,
     roles: list[str],
     password: str,
+    service_secret: bytes,
     display_name: str | None = None,
     second_factor: bool = False,
 ) -> NewUser:
-    """Create an account; admins and supervisors always get a TOTP second factor."""
+    """Create an account; admins and supervisors always get a TOTP second factor.
+
+    The TOTP secret is stored encrypted under `service_secret` and returned once here.
+    """
     chosen = _roles(roles)
     try:
         password_hash = credentials.hash_password(password)
@@ -86,7 +90,9 @@ async def create_user(
                 display_name=display_name,
                 roles=chosen,
                 password_hash=password_hash,
-                totp_secret=secret,
+                totp_secret=credentials.seal_totp_secret(secret, service_secret)
+                if secret
+                else None,
             ),
         )
         await session.commit()
@@ -115,6 +121,15 @@ async def disable_user(sessions: SessionFactory, username: str) -> None:
         if user is None:
             raise AdminError(f"no user {username!r}")
         await repository.disable_user(session, user.id)
+        await session.commit()
+
+
+async def disable_client(sessions: SessionFactory, client_id: str) -> None:
+    """Disable a partner client: no new tokens, and its current ones are refused at once."""
+    async with auth_session(sessions) as session:
+        if not await repository.disable_client(session, client_id):
+            if await repository.client_by_client_id(session, client_id) is None:
+                raise AdminError(f"no client {client_id!r}")
         await session.commit()
 
 

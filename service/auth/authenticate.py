@@ -79,7 +79,8 @@ class Authenticator:
         token = bearer_token(authorization)
         issuer = unverified_issuer(token)
         try:
-            if issuer == self._own.issuer:
+            # An unreadable token goes to the verifier too, which says precisely what is wrong.
+            if issuer is None or issuer == self._own.issuer:
                 claims = await self._verify_own(token)
                 return await self._local_principal(claims)
             external = self._external.get(issuer or "")

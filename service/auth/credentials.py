@@ -1,4 +1,4 @@
-"""Passwords (argon2id) and one-time codes (TOTP, RFC 6238).
+"""Passwords (argon2id) and one-time codes (TOTP, RFC 6238; secrets encrypted at rest).
 
 Verification costs the same whether or not the account exists: an unknown username is checked
 against a fixed dummy hash, so neither the answer nor its timing says which usernames exist.
@@ -6,12 +6,17 @@ against a fixed dummy hash, so neither the answer nor its timing says which user
 
 from __future__ import annotations
 
+import base64
+import os
 import time
 from functools import lru_cache
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 MIN_PASSWORD_LENGTH = 12
 TOTP_WINDOW_STEPS = 1  # accept the previous and next 30-second code too (clock drift)
@@ -42,6 +47,26 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return _hasher().verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def _totp_cipher(service_secret: bytes) -> AESGCM:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"kintrace totp").derive(
+        service_secret
+    )
+    return AESGCM(key)
+
+
+def seal_totp_secret(totp_secret: str, service_secret: bytes) -> str:
+    """The TOTP secret encrypted (AES-GCM) under a key derived from the service secret."""
+    nonce = os.urandom(12)
+    sealed = _totp_cipher(service_secret).encrypt(nonce, totp_secret.encode(), b"totp")
+    return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+
+def open_totp_secret(stored: str, service_secret: bytes) -> str:
+    """The TOTP secret of a stored, encrypted one."""
+    raw = base64.urlsafe_b64decode(stored.encode())
+    return _totp_cipher(service_secret).decrypt(raw[:12], raw[12:], b"totp").decode()
 
 
 def new_totp_secret() -> str:

@@ -13,9 +13,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime
 import hashlib
+import re
 import secrets
 import time
 import uuid
@@ -41,6 +43,9 @@ JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 MAX_ASSERTION_LIFETIME_SECONDS = 300
 ASSERTION_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "ES256", "ES384", "ES512"})
 LOCAL_CLIENT_ID = "kintrace-local"
+# The formats the database enforces; anything else cannot exist and is refused before a query.
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{1,63}")
+CLIENT_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 _BAD_LOGIN = "The username, password or one-time code is not valid."
 _BAD_REFRESH = "The refresh token is not valid."
@@ -81,10 +86,13 @@ def _now() -> datetime.datetime:
 class Issuer:
     """Issues access and refresh tokens; one per process."""
 
-    def __init__(self, sessions: SessionFactory, settings: Settings, keys: KeyStore) -> None:
+    def __init__(
+        self, sessions: SessionFactory, settings: Settings, keys: KeyStore, secret: bytes
+    ) -> None:
         self._sessions = sessions
         self._settings = settings
         self._keys = keys
+        self._secret = secret
         per_minute = settings.login_attempts_per_minute / 60
         self._per_username = TokenBuckets(rate_per_second=per_minute, burst=settings.login_burst)
         self._per_address = TokenBuckets(
@@ -152,13 +160,16 @@ class Issuer:
         username = username.strip().lower()
         self._throttle(username, address)
         async with auth_session(self._sessions) as session:
-            user = await repository.user_by_username(session, username)
-            password_ok = credentials.verify_password(
-                user.password_hash if user else None, password
+            plausible = USERNAME.fullmatch(username) is not None
+            user = await repository.user_by_username(session, username) if plausible else None
+            # argon2 takes a good part of a second: off the event loop, and run for unknown
+            # users too, so that neither the answer nor its timing tells them apart.
+            password_ok = await asyncio.to_thread(
+                credentials.verify_password, user.password_hash if user else None, password
             )
             if user is None:
                 raise OAuthError("invalid_grant", _BAD_LOGIN)
-            step = self._second_factor(user, otp)
+            step = self._second_factor(user, otp, self._secret)
             usable = user.disabled_at is None and not _locked(user)
             if not (password_ok and step is not None and usable):
                 if user.disabled_at is None:
@@ -177,21 +188,29 @@ class Issuer:
         return tokens
 
     @staticmethod
-    def _second_factor(user: AppUser, otp: str | None) -> int | None:
+    def _second_factor(user: AppUser, otp: str | None, secret: bytes) -> int | None:
         """The TOTP step used (-1: no second factor needed), or None when it is missing or bad."""
         if user.totp_secret is None:
             needs = any(role in SECOND_FACTOR_ROLES for role in user.roles)
             return None if needs else -1
         if not otp:
             return None
-        step = credentials.totp_step(user.totp_secret, otp, last_step=user.totp_last_step)
+        totp_secret = credentials.open_totp_secret(user.totp_secret, secret)
+        step = credentials.totp_step(totp_secret, otp, last_step=user.totp_last_step)
         return step if step >= 0 else None
 
     async def _new_refresh_token(
-        self, session: AsyncSession, user_id: uuid.UUID, family_id: uuid.UUID
+        self,
+        session: AsyncSession,
+        user_id: uuid.UUID,
+        family_id: uuid.UUID,
+        expires: datetime.datetime | None = None,
     ) -> str:
+        """A new refresh token; a rotated one keeps its family's expiry, so a session that
+        keeps refreshing still ends `refresh_token_ttl_hours` after the sign-in."""
         token = secrets.token_urlsafe(32)
-        expires = _now() + datetime.timedelta(hours=self._settings.refresh_token_ttl_hours)
+        if expires is None:
+            expires = _now() + datetime.timedelta(hours=self._settings.refresh_token_ttl_hours)
         await repository.insert_refresh_token(
             session,
             family_id=family_id,
@@ -233,7 +252,9 @@ class Issuer:
             if user is None or user.disabled_at is not None:
                 raise OAuthError("invalid_grant", _BAD_REFRESH)
             await repository.mark_refresh_token_used(session, stored.id)
-            refresh = await self._new_refresh_token(session, user.id, stored.family_id)
+            refresh = await self._new_refresh_token(
+                session, user.id, stored.family_id, stored.expires_at
+            )
             tokens = await self._user_tokens(session, user, refresh)
             await session.commit()
         return tokens
@@ -251,7 +272,8 @@ class Issuer:
                 status=401,
             )
         issuer = assertion_issuer(assertion)
-        if issuer is None or (client_id is not None and client_id != issuer):
+        plausible = issuer is not None and CLIENT_ID.fullmatch(issuer) is not None
+        if issuer is None or not plausible or (client_id is not None and client_id != issuer):
             raise OAuthError("invalid_client", _BAD_CLIENT, status=401)
         async with auth_session(self._sessions) as session:
             client = await repository.client_by_client_id(session, issuer)

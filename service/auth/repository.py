@@ -50,8 +50,13 @@ async def record_failed_login(
     """Count a failure; lock the account once `threshold` failures follow each other."""
     await session.exec(  # type: ignore[call-overload]
         text(
-            "UPDATE app_user SET failed_logins = failed_logins + 1, locked_until = CASE "
-            "WHEN failed_logins + 1 >= :threshold THEN now() + :lockout ELSE locked_until END "
+            # Failures during a lock neither extend it nor count; after it the count restarts.
+            "UPDATE app_user SET "
+            "failed_logins = CASE WHEN locked_until > now() THEN failed_logins "
+            "  WHEN locked_until IS NOT NULL THEN 1 ELSE failed_logins + 1 END, "
+            "locked_until = CASE WHEN locked_until > now() THEN locked_until "
+            "  WHEN (CASE WHEN locked_until IS NOT NULL THEN 1 ELSE failed_logins + 1 END) "
+            "    >= :threshold THEN now() + :lockout END "
             "WHERE id = :user_id"
         ).bindparams(threshold=threshold, lockout=lockout, user_id=user_id)
     )
@@ -74,11 +79,7 @@ async def disable_user(session: AsyncSession, user_id: uuid.UUID) -> None:
         .where(col(AppUser.id) == user_id, col(AppUser.disabled_at).is_(None))
         .values(disabled_at=func.now())
     )
-    await session.exec(
-        update(RefreshToken)
-        .where(col(RefreshToken.user_id) == user_id, col(RefreshToken.revoked_at).is_(None))
-        .values(revoked_at=func.now())
-    )
+    await revoke_user_refresh_tokens(session, user_id)
 
 
 async def client_by_client_id(session: AsyncSession, client_id: str) -> ApiClient | None:
@@ -201,9 +202,30 @@ async def published_signing_keys(
 
 
 async def set_password(session: AsyncSession, user_id: uuid.UUID, password_hash: str) -> None:
-    """Store a new password hash and clear the failure count and any lock."""
+    """Store a new password hash, clear the failure count and any lock, and end every session
+    (refresh tokens revoked: whoever knew the old password is signed out)."""
     await session.exec(
         update(AppUser)
         .where(col(AppUser.id) == user_id)
         .values(password_hash=password_hash, failed_logins=0, locked_until=None)
     )
+    await revoke_user_refresh_tokens(session, user_id)
+
+
+async def revoke_user_refresh_tokens(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Revoke every refresh token of an account."""
+    await session.exec(
+        update(RefreshToken)
+        .where(col(RefreshToken.user_id) == user_id, col(RefreshToken.revoked_at).is_(None))
+        .values(revoked_at=func.now())
+    )
+
+
+async def disable_client(session: AsyncSession, client_id: str) -> bool:
+    """Disable a partner client (its access tokens are refused from the next request)."""
+    result = await session.exec(
+        update(ApiClient)
+        .where(col(ApiClient.client_id) == client_id, col(ApiClient.disabled_at).is_(None))
+        .values(disabled_at=func.now())
+    )
+    return bool(result.rowcount)

@@ -85,6 +85,7 @@ def users_create(
             username=username,
             roles=role,
             password=password,
+            service_secret=service_secret(runtime.settings),
             display_name=display_name,
             second_factor=totp,
         )
@@ -136,6 +137,13 @@ def clients_create(
     identifier = with_runtime(work)
     typer.echo(f"client_id {identifier}")
     typer.echo(f"assertion audience: {get_settings().token_endpoint}")
+
+
+@clients_app.command("disable")
+def clients_disable(client_id: Annotated[str, typer.Argument(help="The client's id.")]) -> None:
+    """Disable a partner client at once (new tokens refused, current ones refused)."""
+    with_runtime(lambda rt: admin.disable_client(rt.sessions, client_id))
+    typer.echo(f"client {client_id} disabled")
 
 
 @keys_app.command("rotate")

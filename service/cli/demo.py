@@ -11,6 +11,7 @@ from rich.progress import Progress
 from schemas.enums import Purpose, StaffRole
 from service.audit import service as audit
 from service.auth import admin
+from service.auth.keys import service_secret
 from service.auth.scopes import scopes_of
 from service.db.engine import tenant_session
 from service.demo.generator import generate_demo
@@ -94,6 +95,7 @@ async def _demo_user(runtime: Runtime, society_code: str, role: StaffRole) -> st
             username=username,
             roles=[role.value],
             password=password,
+            service_secret=service_secret(runtime.settings),
         )
         totp = f"  totp secret {created.totp_secret}" if created.totp_secret else ""
     except admin.AdminError:
