@@ -34,7 +34,12 @@ def configure_logging(level: str = "INFO", as_json: bool = True) -> None:
         _add_request_id,
     ]
     renderer: Any = (
-        structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer()
+        structlog.processors.JSONRenderer()
+        if as_json
+        # Frame locals can hold personal data: never in logs, not even on a developer's console.
+        else structlog.dev.ConsoleRenderer(
+            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False)
+        )
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

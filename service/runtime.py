@@ -127,7 +127,13 @@ async def build_runtime(
     secret = service_secret(settings)
     await ensure_signing_key(sessions, settings, secret)
     keys = KeyStore(sessions, settings, secret)
-    await keys.reload()
+    try:
+        await keys.reload()
+    except ValueError as err:  # cryptography: wrong password for the stored private key
+        raise StartupError(
+            "the secret key (KINTRACE_SECRET_KEY, or secret.key in the data directory) does not "
+            "decrypt the stored signing keys; use the secret they were created with"
+        ) from err
     issuers = external_issuers(settings.oidc_issuers)
     await load_all(issuers)
     await purge_expired(sessions)
@@ -152,6 +158,20 @@ async def open_runtime(settings: Settings, *, exclusive: bool = True) -> AsyncIt
         engine = create_engine(url, settings, role=APP_ROLE)
         try:
             yield await build_runtime(settings, engine, session_factory(engine))
+        finally:
+            await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def open_database(
+    settings: Settings, *, exclusive: bool = False
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Only the database (sessions of the request role), for commands that need no keys."""
+    async with database_url(settings, exclusive=exclusive) as url:
+        await prepare_database(settings, url)
+        engine = create_engine(url, settings, role=APP_ROLE)
+        try:
+            yield session_factory(engine)
         finally:
             await engine.dispose()
 

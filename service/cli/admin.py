@@ -9,17 +9,19 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from service.audit import service as audit
 from service.auth import admin
 from service.auth.keys import rotate, service_secret
+from service.db.embedded import EmbeddedDatabaseError
+from service.db.engine import SessionFactory
 from service.observability import configure_logging
-from service.runtime import Runtime, open_runtime
+from service.runtime import Runtime, StartupError, open_database, open_runtime
 from service.settings import get_settings
 
 T = TypeVar("T")
@@ -31,6 +33,15 @@ keys_app = typer.Typer(help="Manage the token signing keys.", no_args_is_help=Tr
 audit_app = typer.Typer(help="Seal and verify the audit trail.", no_args_is_help=True)
 
 
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a command's work; known failures are one red line and exit code 2."""
+    try:
+        return asyncio.run(work)
+    except (admin.AdminError, StartupError, EmbeddedDatabaseError) as err:
+        typer.secho(f"kintrace: {err}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=2) from None
+
+
 def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
     """Open the database (configured or embedded, as a guest of a running `serve`), run `work`."""
     settings = get_settings()
@@ -40,11 +51,19 @@ def with_runtime(work: Callable[[Runtime], Awaitable[T]]) -> T:
         async with open_runtime(settings, exclusive=False) as runtime:
             return await work(runtime)
 
-    try:
-        return asyncio.run(run())
-    except admin.AdminError as err:
-        typer.secho(f"kintrace: {err}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(code=1) from None
+    return _run(run())
+
+
+def with_database(work: Callable[[SessionFactory], Awaitable[T]]) -> T:
+    """Like `with_runtime`, with sessions only (no signing keys, no secret needed)."""
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+
+    async def run() -> T:
+        async with open_database(settings) as sessions:
+            return await work(sessions)
+
+    return _run(run())
 
 
 def read_password(prompt: str) -> str:
@@ -161,14 +180,15 @@ def keys_rotate() -> None:
 @audit_app.command("seal")
 def audit_seal() -> None:
     """Chain every committed audit event now (the server does this continuously)."""
-    count = with_runtime(lambda rt: audit.seal_all(rt.sessions))
+    count = with_database(audit.seal_all)
     typer.echo(f"{count} audit event(s) sealed")
 
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Recompute every society's chain; exit 1 naming the first altered or missing row."""
-    reports = with_runtime(lambda rt: audit.verify_all(rt.sessions))
+    """Recompute every society's chain; exit 1 naming the first altered or missing row (exit 2
+    when the check itself could not run)."""
+    reports = with_database(audit.verify_all)
     broken = False
     for report in reports:
         state = "intact" if report.intact else "BROKEN"

@@ -59,6 +59,8 @@ def create_engine(
         pool_size=pool_size or settings.pool_size,
         max_overflow=settings.pool_max_overflow,
         pool_pre_ping=True,
+        # Statement parameters are personal data: never in exception messages or logs.
+        hide_parameters=True,
         connect_args={
             "timeout": settings.connect_timeout_seconds,
             "command_timeout": settings.statement_timeout_ms / 1000 or None,

@@ -62,11 +62,13 @@ async def run_once(
     action: Callable[[], Awaitable[Outcome]],
     ttl: datetime.timedelta,
     record_type: str,
+    disclosed: Callable[[dict[str, Any]], list[uuid.UUID]],
 ) -> JSONResponse:
     """Run `action` and commit, or replay the stored outcome of the same key.
 
     Commits before returning, so that the client never sees a 2xx for a write that failed. A
-    replay discloses the stored record again, so it is audited as a read of `record_type`.
+    replay discloses the stored record again, so it is audited as a read of `record_type` with
+    the records `disclosed` finds in the stored body.
     Keys are scoped to the caller (society and subject): another caller's key is another key.
     """
     principal = access.principal
@@ -85,11 +87,9 @@ async def run_once(
                 "this Idempotency-Key was used with a different request; use a new key"
             )
         replay = Outcome(stored.response_status, stored.response_body, stored.response_headers)
-        record_id = stored.response_body.get("id")
-        if record_id is not None:
-            await audit.record(
-                session, access, f"{record_type}.replay", record_type, [uuid.UUID(str(record_id))]
-            )
+        revealed = disclosed(stored.response_body) if stored.response_status < 300 else []
+        if revealed:
+            await audit.record(session, access, f"{record_type}.replay", record_type, revealed)
         await session.commit()
         response = replay.response()
         response.headers[REPLAY_HEADER] = "true"

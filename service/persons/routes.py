@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -50,6 +50,11 @@ def _json(record: PersonRecord, code: int = 200) -> JSONResponse:
     )
 
 
+def disclosed_person(body: dict[str, Any]) -> list[uuid.UUID]:
+    """The person a stored response discloses (for an audited replay)."""
+    return [uuid.UUID(str(body["id"]))]
+
+
 def created_person(record: PersonRecord) -> Outcome:
     """The 201 outcome of creating a person: its view, ETag and Location."""
     return Outcome(
@@ -85,7 +90,9 @@ async def create_registration(
         return created_person(created)
 
     ttl = runtime.settings.idempotency_ttl
-    return await run_once(session, access, idempotency_key, request, action, ttl, RECORD)
+    return await run_once(
+        session, access, idempotency_key, request, action, ttl, RECORD, disclosed_person
+    )
 
 
 @router.get(

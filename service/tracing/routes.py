@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import JSONResponse
@@ -55,6 +55,12 @@ def disclosed(model: TracingRequestPublic) -> list[uuid.UUID]:
     return [model.id, *(person.id for person in model.persons)]
 
 
+def disclosed_in_body(body: dict[str, Any]) -> list[uuid.UUID]:
+    """The records a stored tracing request response discloses (for an audited replay)."""
+    persons = body.get("persons") or []
+    return [uuid.UUID(str(body["id"])), *(uuid.UUID(str(p["id"])) for p in persons)]
+
+
 def _json(model: TracingRequestPublic, code: int = 200) -> JSONResponse:
     return JSONResponse(
         model.model_dump(mode="json"), status_code=code, headers={"ETag": etag(model.version)}
@@ -91,7 +97,9 @@ async def create_tracing_request(
         )
 
     ttl = runtime.settings.idempotency_ttl
-    return await run_once(session, access, idempotency_key, request, action, ttl, RECORD)
+    return await run_once(
+        session, access, idempotency_key, request, action, ttl, RECORD, disclosed_in_body
+    )
 
 
 @router.get(
@@ -216,7 +224,13 @@ async def add_request_person(
         return created_person(added)
 
     ttl = runtime.settings.idempotency_ttl
-    return await run_once(session, access, idempotency_key, request, action, ttl, "person")
+
+    def person_and_request(body: dict[str, Any]) -> list[uuid.UUID]:
+        return [uuid.UUID(str(body["id"])), request_id]
+
+    return await run_once(
+        session, access, idempotency_key, request, action, ttl, "person", person_and_request
+    )
 
 
 @router.get(
