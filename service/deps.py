@@ -18,7 +18,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from schemas.enums import Purpose
 from service.auth.scopes import SCOPE_DESCRIPTIONS, Scope
-from service.db.engine import tenant_session
 from service.errors import Forbidden, PurposeRequired, Unauthorized
 from service.principal import Access, Principal
 from service.runtime import Runtime
@@ -97,7 +96,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     a 2xx followed by a lost write. Anything not committed is rolled back here.
     """
     principal = authenticated(request)
-    async with tenant_session(get_runtime(request).sessions, principal.society_id) as session:
+    async with get_runtime(request).tenant_session(principal.society_id) as session:
         yield session
 
 
@@ -107,4 +106,5 @@ ReadAccess = Annotated[Access, Security(get_access, scopes=[Scope.TRACING_READ])
 WriteAccess = Annotated[Access, Security(get_access, scopes=[Scope.TRACING_WRITE])]
 CloseAccess = Annotated[Access, Security(get_access, scopes=[Scope.TRACING_CLOSE])]
 AuditAccess = Annotated[Access, Security(get_access, scopes=[Scope.AUDIT_READ])]
+ReviewAccess = Annotated[Access, Security(get_access, scopes=[Scope.REVIEW])]
 AnyPrincipal = Annotated[Principal, Security(get_principal)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import structlog
@@ -19,6 +19,7 @@ from service.auth.external import external_issuers, load_all
 from service.auth.issuer import Issuer
 from service.auth.jwt import check_cryptography_backend
 from service.auth.keys import KeyStore, ensure_signing_key, service_secret
+from service.candidates import keys as blocking_keys
 from service.db import migrate
 from service.db.embedded import embedded_server
 from service.db.engine import (
@@ -52,6 +53,25 @@ class Runtime:
     issuer: Issuer
     authenticator: Authenticator
     rate_limits: TokenBuckets
+    secret: bytes
+
+    def tenant_session(self, society_id: uuid.UUID) -> AsyncSession:
+        """A request-role session confined to one society, carrying its blocking-key secret."""
+        return tenant_sessions(self.sessions, self.secret)(society_id)
+
+
+def tenant_sessions(
+    sessions: async_sessionmaker[AsyncSession], secret: bytes
+) -> Callable[[uuid.UUID], AsyncSession]:
+    """Society-confined sessions that carry their society's blocking-key secret."""
+
+    def open_for(society_id: uuid.UUID) -> AsyncSession:
+        return blocking_keys.attach(
+            tenant_session(sessions, society_id),
+            blocking_keys.society_secret(secret, society_id),
+        )
+
+    return open_for
 
 
 async def check_reachable(engine: AsyncEngine, url: str) -> None:
@@ -147,6 +167,7 @@ async def build_runtime(
         rate_limits=TokenBuckets(
             rate_per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
         ),
+        secret=secret,
     )
 
 

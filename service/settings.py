@@ -113,6 +113,15 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="Origins allowed by CORS; empty: CORS closed."
     )
+    review_threshold: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Probability at or above which a pair is proposed to reviewers.",
+    )
+    workers: int = Field(
+        default=1, ge=0, le=32, description="Match worker processes `serve` starts (0: none)."
+    )
     audit_seal_interval_seconds: float = Field(
         default=2.0, ge=0, description="How often the sealer chains new audit events; 0: never."
     )

@@ -19,6 +19,7 @@ class Scope(StrEnum):
     TRACING_WRITE = "tracing:write"
     TRACING_CLOSE = "tracing:close"
     AUDIT_READ = "audit:read"
+    REVIEW = "review"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -26,12 +27,15 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.TRACING_WRITE: "Record and change tracing requests, persons and registrations.",
     Scope.TRACING_CLOSE: "Close tracing requests and persons.",
     Scope.AUDIT_READ: "Read the society's audit trail.",
+    Scope.REVIEW: "Read candidate links and decide on them.",
 }
 
 ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
     StaffRole.CASEWORKER: frozenset({Scope.TRACING_READ, Scope.TRACING_WRITE, Scope.TRACING_CLOSE}),
-    StaffRole.REVIEWER: frozenset({Scope.TRACING_READ}),
-    StaffRole.SUPERVISOR: frozenset({Scope.TRACING_READ, Scope.TRACING_WRITE, Scope.TRACING_CLOSE}),
+    StaffRole.REVIEWER: frozenset({Scope.TRACING_READ, Scope.REVIEW}),
+    StaffRole.SUPERVISOR: frozenset(
+        {Scope.TRACING_READ, Scope.TRACING_WRITE, Scope.TRACING_CLOSE, Scope.REVIEW}
+    ),
     StaffRole.AUDITOR: frozenset({Scope.AUDIT_READ}),
     StaffRole.DATA_PROTECTION_OFFICER: frozenset({Scope.TRACING_READ, Scope.AUDIT_READ}),
     StaffRole.ADMIN: frozenset(),

@@ -13,7 +13,6 @@ from service.audit import service as audit
 from service.auth import admin
 from service.auth.keys import service_secret
 from service.auth.scopes import scopes_of
-from service.db.engine import tenant_session
 from service.demo.generator import generate_demo
 from service.persons import service as persons
 from service.persons.repository import has_registrations
@@ -57,7 +56,7 @@ async def load_demo(settings: Settings, seed: int, requests: int, registrations:
                     scopes_of(roles),
                 )
                 created: list[uuid.UUID] = []
-                async with tenant_session(runtime.sessions, society.id) as session:
+                async with runtime.tenant_session(society.id) as session:
                     for request in demo_society.requests:
                         reference = request.reference_number
                         if reference is None or not await reference_taken(

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from service.candidates.processes import running_workers
 from service.cli.admin import audit_app, clients_app, keys_app, societies_app, users_app
 from service.cli.link import dedupe_command, link_command
 from service.db.embedded import EmbeddedDatabaseError
@@ -64,7 +65,8 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
 
         @contextlib.asynccontextmanager
         async def opened(_: Settings) -> AsyncIterator[Runtime]:
-            yield runtime
+            with running_workers(settings.workers):
+                yield runtime
 
         config = uvicorn.Config(
             create_app(settings, runtime_factory=opened),
@@ -140,6 +142,43 @@ def demo(
     configure_logging(settings.log_level, settings.log_json)
     with _startup_errors():
         asyncio.run(load_demo(settings, seed, requests, registrations))
+
+
+@app.command()
+def worker(
+    parent_pid: Annotated[
+        int | None, typer.Option(help="Exit when this process (the starting serve) dies.")
+    ] = None,
+) -> None:
+    """Take match jobs from the queue and store candidate links, until stopped."""
+    from service.candidates.processes import die_with_parent
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    if parent_pid is not None:
+        die_with_parent()
+    with _startup_errors():
+        asyncio.run(_work(settings, parent_pid))
+
+
+async def _work(settings: Settings, parent_pid: int | None) -> None:
+    import signal
+
+    from service.auth.keys import service_secret
+    from service.candidates.processes import watch_parent
+    from service.candidates.worker import work_forever
+    from service.runtime import open_database, tenant_sessions
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_database(settings) as sessions:
+        tenant = tenant_sessions(sessions, service_secret(settings))
+        watcher = asyncio.create_task(watch_parent(parent_pid, stop)) if parent_pid else None
+        await work_forever(sessions, tenant, settings.review_threshold, stop)
+        if watcher is not None:
+            await watcher
 
 
 app.command("link")(link_command)

@@ -20,9 +20,12 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
+    LargeBinary,
     Sequence,
     SmallInteger,
     Text,
@@ -505,3 +508,130 @@ class AuditUnsealed(SQLModel, table=True):
         )
     )
     position: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+# --- Candidate links ---------------------------------------------------------------------------
+
+
+class PersonKey(SQLModel, table=True):
+    """A blocking key of a person as a keyed hash (HMAC with the society's secret).
+
+    The table reveals no names: only which persons share a key. `kind` says whether the key
+    came from a name (`n`), the father's name (`f`) or a birth year (`y`); candidates must share
+    a name key. `person_role` lets a lookup ask for registrations only, say, inside the index.
+    """
+
+    __tablename__ = "person_key"
+    __table_args__ = (
+        CheckConstraint("kind IN ('n', 'f', 'y')", name="kind"),
+        Index(None, "person_id"),
+    )
+
+    society_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("society.id", ondelete="RESTRICT"), primary_key=True
+        )
+    )
+    key_digest: bytes = Field(sa_column=Column(LargeBinary, primary_key=True))
+    person_role: str = Field(sa_column=Column(Text, primary_key=True))
+    person_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    kind: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class MatchJob(SQLModel, table=True):
+    """A person to (re)match: queued in the transaction that changed it, leased by a worker.
+
+    One pending job per person (a later change of the same person rides on it). A worker that
+    dies mid-job leaves its lease to expire; the job is then taken again.
+    """
+
+    __tablename__ = "match_job"
+    __table_args__ = (
+        Index(
+            "uq_match_job_pending_person",
+            "person_id",
+            unique=True,
+            postgresql_where=text("finished_at IS NULL"),
+        ),
+        Index(None, "society_id", "available_at", postgresql_where=text("finished_at IS NULL")),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True)
+    )
+    society_id: uuid.UUID = _society_fk()
+    person_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("person.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    enqueued_at: datetime.datetime = _created()
+    available_at: datetime.datetime = Field(
+        default=None,
+        sa_column=Column(
+            DateTime(timezone=True), nullable=False, server_default=func.clock_timestamp()
+        ),
+    )
+    attempts: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    leased_until: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+    finished_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+    last_error: str | None = _text()
+
+
+class CandidateLink(SQLModel, table=True):
+    """A pair of persons the engine proposes as possibly the same person, for review.
+
+    The pair is stored once, lower id first. `fingerprint` digests the compared fields of both
+    sides, so a rejected pair is proposed again only when one of them changes.
+    """
+
+    __tablename__ = "candidate_link"
+    __table_args__ = (
+        UniqueConstraint("society_id", "left_person_id", "right_person_id"),
+        CheckConstraint("left_person_id < right_person_id", name="ordered_pair"),
+        CheckConstraint(
+            "kind IN ('sought_registration', 'sought_enquirer', 'reciprocal', "
+            "'same_sought_person', 'duplicate_registration')",
+            name="kind",
+        ),
+        CheckConstraint("status IN ('proposed', 'confirmed', 'rejected')", name="status"),
+        CheckConstraint("probability >= 0 AND probability <= 1", name="probability"),
+        Index(None, "society_id", "status", "probability"),
+        Index(None, "right_person_id"),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    left_person_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("person.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    right_person_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("person.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    kind: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(
+        default="proposed",
+        sa_column=Column(Text, nullable=False, server_default=text("'proposed'")),
+    )
+    probability: float = Field(sa_column=Column(Float, nullable=False))
+    match_weight: float = Field(sa_column=Column(Float, nullable=False))
+    explanation: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    model_version: str = Field(sa_column=Column(Text, nullable=False))
+    fingerprint: str = Field(sa_column=Column(Text, nullable=False))
+    version: int = _version()
+    created_at: datetime.datetime = _created()
+    updated_at: datetime.datetime = _updated()

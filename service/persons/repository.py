@@ -174,6 +174,18 @@ async def get_person(
     return None if row is None else (await _records(session, [row]))[0]
 
 
+async def get_persons(
+    session: AsyncSession, society_id: uuid.UUID, person_ids: Sequence[uuid.UUID]
+) -> list[PersonRecord]:
+    """The persons with these ids that belong to the society (any order)."""
+    if not person_ids:
+        return []
+    rows = await session.exec(
+        select(Person).where(Person.society_id == society_id, col(Person.id).in_(person_ids))
+    )
+    return await _records(session, list(rows))
+
+
 async def list_for_requests(
     session: AsyncSession, society_id: uuid.UUID, request_ids: Sequence[uuid.UUID]
 ) -> list[PersonRecord]:

@@ -23,6 +23,7 @@ from schemas.persons import (
     RegistrationCreate,
     RequestPersonCreate,
 )
+from service.candidates import service as candidates
 from service.errors import (
     Conflict,
     NotFound,
@@ -140,7 +141,7 @@ async def create_registration(
     session: AsyncSession, principal: Principal, body: RegistrationCreate
 ) -> PersonRecord:
     """Record a person registered as safe and well, found, detained, hospitalised or dead."""
-    return await repository.insert_person(
+    record = await repository.insert_person(
         session,
         society_id=principal.society_id,
         tracing_request_id=None,
@@ -151,6 +152,8 @@ async def create_registration(
         registration_source=body.registration_source,
         registration_date=body.registration_date,
     )
+    await candidates.index_person(session, record)
+    return record
 
 
 async def add_to_request(
@@ -163,7 +166,7 @@ async def add_to_request(
     """Add an enquirer or sought person to a tracing request (one enquirer per request)."""
     try:
         async with session.begin_nested():
-            return await repository.insert_person(
+            record = await repository.insert_person(
                 session,
                 society_id=principal.society_id,
                 tracing_request_id=tracing_request_id,
@@ -173,6 +176,8 @@ async def add_to_request(
             )
     except IntegrityError as err:
         raise Conflict("this tracing request already has an enquirer") from err
+    await candidates.index_person(session, record)
+    return record
 
 
 async def get(session: AsyncSession, principal: Principal, person_id: uuid.UUID) -> PersonRecord:
@@ -227,6 +232,7 @@ async def update(
     expected = record.version
     _apply_update(record, body)
     await _save(session, record, expected)
+    await candidates.index_person(session, record)
     return record
 
 
@@ -259,6 +265,7 @@ async def _mark_closed(session: AsyncSession, record: PersonRecord, reason: str 
     record.closed_at = datetime.datetime.now(datetime.UTC)
     record.close_reason = reason
     await _save(session, record, expected)
+    await candidates.index_person(session, record)
 
 
 async def add_name(
@@ -270,6 +277,7 @@ async def add_name(
     if not await repository.touch_person(session, record, record.version):
         raise PreconditionFailed("the person changed while the name was being added")
     record.names.append(name)
+    await candidates.index_person(session, record)
     return record, name
 
 
@@ -283,6 +291,7 @@ async def remove_name(
     if not await repository.touch_person(session, record, record.version):
         raise PreconditionFailed("the person changed while the name was being removed")
     record.names = [name for name in record.names if name.id != name_id]
+    await candidates.index_person(session, record)
     return record
 
 

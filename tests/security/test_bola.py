@@ -26,15 +26,25 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from matching import Matcher
 from schemas.paging import MAX_PAGE_SIZE
 from service.app import create_app
+from service.candidates import repository as candidates
+from service.candidates import worker
 from service.settings import Settings
 from tests.conftest import Staff, StaffFactory, http_client
-from tests.service.payloads import enquirer, registration, sought_person, tracing_request
+from tests.service.payloads import (
+    REGISTERED_MOTHER,
+    SOUGHT_MOTHER,
+    enquirer,
+    registration,
+    sought_person,
+    tracing_request,
+)
 
 OTHER_SOCIETY = "other"
 TOKEN_ENDPOINT = ("POST", "/v1/auth/token")
-ID_PARAMS = frozenset({"request_id", "person_id", "name_id", "relationship_id"})
+ID_PARAMS = frozenset({"request_id", "person_id", "name_id", "relationship_id", "link_id"})
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 VOLATILE_HEADERS = frozenset({"x-request-id", "date"})
 
@@ -114,6 +124,7 @@ class World:
     registration_id: str
     name_ids: tuple[str, str]
     registration_etag: str
+    link_id: str
 
     def path_values(self) -> dict[str, str]:
         """The value of each id path parameter in this world."""
@@ -122,6 +133,7 @@ class World:
             "person_id": self.registration_id,
             "name_id": self.name_ids[1],
             "relationship_id": self.relationship_id,
+            "link_id": self.link_id,
         }
 
     def etag_for(self, operation: Operation) -> str:
@@ -153,6 +165,7 @@ def random_world() -> World:
         registration_id=fresh(),
         name_ids=(fresh(), fresh()),
         registration_etag='"v1"',
+        link_id=fresh(),
     )
 
 
@@ -194,7 +207,22 @@ REQUEST_BODIES: dict[tuple[str, str], BodyFactory] = {
     },
     ("DELETE", "/v1/persons/{person_id}/names/{name_id}"): no_body,
     ("GET", "/v1/audit-events"): no_body,
+    ("GET", "/v1/candidate-links"): no_body,
+    ("GET", "/v1/candidate-links/{link_id}"): no_body,
 }
+
+
+async def newest_link(owner: httpx.AsyncClient, left: str, right: str) -> str:
+    """Run one match-worker pass in the owner's application; the id of the pair's link."""
+    runtime = owner._transport.app.state.runtime  # type: ignore[attr-defined]
+    await worker.drain(runtime.sessions, runtime.tenant_session, Matcher(), 0.5)
+    me = await owner.get("/v1/auth/me")
+    society = uuid.UUID(me.json()["society_id"])
+    first, second = sorted((uuid.UUID(left), uuid.UUID(right)))
+    async with runtime.tenant_session(society) as session:
+        link = await candidates.link_for_pair(session, first, second)
+    assert link is not None, "the world's mother and her registration are proposed"
+    return str(link.id)
 
 
 async def build_world(owner: httpx.AsyncClient) -> World:
@@ -204,16 +232,19 @@ async def build_world(owner: httpx.AsyncClient) -> World:
     )
     request = await owner.post(
         "/v1/tracing-requests",
-        json=tracing_request(persons=[enquirer(), sought_person(), unrelated]),
+        json=tracing_request(persons=[enquirer(), sought_person(**SOUGHT_MOTHER), unrelated]),
     )
     assert request.status_code == 201, request.text
     created = request.json()
     first, second, third = created["persons"]
     (relationship,) = created["relationships"]
     names = [{"full_name": "Fatma Hasan"}, {"kind": "alias", "full_name": "فاطمة حسن"}]
-    person = await owner.post("/v1/registrations", json=registration(names=names))
+    person = await owner.post(
+        "/v1/registrations", json=registration(names=names, **REGISTERED_MOTHER)
+    )
     assert person.status_code == 201, person.text
     registered = person.json()
+    link_id = await newest_link(owner, second["id"], registered["id"])
     return World(
         request_id=created["id"],
         enquirer_id=first["id"],
@@ -224,6 +255,7 @@ async def build_world(owner: httpx.AsyncClient) -> World:
         registration_id=registered["id"],
         name_ids=(registered["names"][0]["id"], registered["names"][1]["id"]),
         registration_etag=person.headers["etag"],
+        link_id=link_id,
     )
 
 
@@ -306,6 +338,15 @@ def leaks_between(label: str, foreign: httpx.Response, missing: httpx.Response) 
 def changed_parts(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """The keys whose values differ between two snapshots."""
     return sorted(key for key in before.keys() | after.keys() if before.get(key) != after.get(key))
+
+
+@pytest.fixture
+async def client(running_app: FastAPI, staff: StaffFactory) -> AsyncIterator[httpx.AsyncClient]:
+    """The would-be intruder of `local`: a caseworker who also reviews, so that only society
+    isolation, never a missing scope, stands between them and another society's records."""
+    intruder = await staff(("caseworker", "reviewer"))
+    async with http_client(running_app, intruder.headers()) as signed_in:
+        yield signed_in
 
 
 @pytest.fixture

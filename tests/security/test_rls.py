@@ -25,11 +25,20 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from matching import Matcher
 from service.audit.service import seal_all
+from service.candidates import worker
 from service.db.engine import APP_ROLE, AUTH_ROLE, scoped_session, tenant_session
 from service.runtime import Runtime, StartupError, check_request_role
 from tests.conftest import Staff, http_client
-from tests.service.payloads import registration, tracing_request
+from tests.service.payloads import (
+    REGISTERED_MOTHER,
+    SOUGHT_MOTHER,
+    enquirer,
+    registration,
+    sought_person,
+    tracing_request,
+)
 
 IDENTITY_TABLES = ("app_user", "api_client", "refresh_token", "signing_key", "client_assertion_use")
 # Identity tables that carry a `society_id` but are the issuer's, not tenant data.
@@ -141,9 +150,8 @@ async def populate(client: httpx.AsyncClient, caller: Staff, requests: int = 1) 
     Idempotency-Key) recorded through the API by `caller`."""
     tenant = Tenant(caller)
     for _ in range(requests):
-        created = await client.post(
-            "/v1/tracing-requests", json=tracing_request(), headers=caller.headers()
-        )
+        body = tracing_request(persons=[enquirer(), sought_person(**SOUGHT_MOTHER)])
+        created = await client.post("/v1/tracing-requests", json=body, headers=caller.headers())
         assert created.status_code == 201, created.text
         body = created.json()
         tenant.request_ids.append(body["id"])
@@ -153,7 +161,9 @@ async def populate(client: httpx.AsyncClient, caller: Staff, requests: int = 1) 
             tenant.other_ids.extend(name["id"] for name in person["names"])
         tenant.other_ids.extend(r["id"] for r in body["relationships"])
         headers = {**caller.headers(), "Idempotency-Key": f"rls-{uuid.uuid4()}"}
-        registered = await client.post("/v1/registrations", json=registration(), headers=headers)
+        registered = await client.post(
+            "/v1/registrations", json=registration(**REGISTERED_MOTHER), headers=headers
+        )
         assert registered.status_code == 201, registered.text
         tenant.person_ids.append(registered.json()["id"])
         tenant.other_ids.extend(name["id"] for name in registered.json()["names"])
@@ -305,6 +315,8 @@ async def two_societies(bare_client, staff, runtime) -> tuple[Tenant, Tenant]:
     """Data of two societies in every tenant table (sealed audit events and queued ones too)."""
     north = await populate(bare_client, await staff(society="rls-north"))
     south = await populate(bare_client, await staff(society="rls-south"))
+    matched = await worker.drain(runtime.sessions, runtime.tenant_session, Matcher(), 0.5)
+    assert matched.links >= 2, "each society's mother and her registration are proposed"
     assert await seal_all(runtime.sessions) > 0
     for tenant in (north, south):
         read = await bare_client.get(
@@ -359,7 +371,8 @@ async def test_rows_for_another_society_cannot_be_written(connection, runtime, t
     outcomes = {}
     for table in tables:
         statement = (
-            f'INSERT INTO "{table}" SELECT (jsonb_populate_record(NULL::"{table}", '
+            f'INSERT INTO "{table}" OVERRIDING SYSTEM VALUE '
+            f'SELECT (jsonb_populate_record(NULL::"{table}", '
             f"to_jsonb(r) || jsonb_build_object('society_id', '{south.staff.society_id}'))).* "
             f'FROM "{table}" r LIMIT 1'
         )

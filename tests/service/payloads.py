@@ -84,3 +84,17 @@ def registration(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+# The sought mother and her registration, written differently but clearly one woman: the
+# matcher proposes the pair (name variants across scripts, same birth day, same father).
+SOUGHT_MOTHER = {
+    "birth_date": {"text": "1960-03-07"},
+    "father_name": "حسن محمود",
+    "birth_place": {"text": "حلب"},
+}
+REGISTERED_MOTHER = {
+    "birth_date": {"text": "07/03/1960"},
+    "father_name": "Hassan Mahmoud",
+    "birth_place": {"text": "Aleppo"},
+}

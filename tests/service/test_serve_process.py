@@ -17,6 +17,14 @@ import httpx
 import psutil
 import pytest
 
+from tests.service.payloads import (
+    REGISTERED_MOTHER,
+    SOUGHT_MOTHER,
+    enquirer,
+    registration,
+    sought_person,
+    tracing_request,
+)
 from tests.service.test_embedded import postgres_processes
 
 READY_WITHIN_SECONDS = 15
@@ -81,6 +89,8 @@ def sign_in(data_dir: Path, port: int) -> dict[str, str]:
         "local",
         "--role",
         "caseworker",
+        "--role",
+        "reviewer",
         stdin=PASSWORD + "\n",
     )
     issued = httpx.post(
@@ -124,6 +134,8 @@ def test_serve_starts_ready_and_stops_leaving_nothing_behind(data_dir):
         headers=sign_in(data_dir, port),
     )
     assert created.status_code == 201
+    workers = worker_processes(process.pid)
+    assert len(workers) == 1, "serve starts one match worker by default"
     busy = serve(data_dir, free_port())
     output, _ = busy.communicate(timeout=60)
     assert busy.returncode == 1
@@ -133,6 +145,61 @@ def test_serve_starts_ready_and_stops_leaving_nothing_behind(data_dir):
     assert f'"request_id": "{created.headers["x-request-id"]}"' in output
     assert postgres_processes(data_dir) == []
     assert not psutil.pid_exists(process.pid)
+    assert not any(worker.is_running() for worker in workers)
+
+
+def worker_processes(serve_pid: int) -> list[psutil.Process]:
+    """The match workers `serve` started."""
+    children = psutil.Process(serve_pid).children()
+    return [child for child in children if "worker" in child.cmdline()]
+
+
+def wait_for_candidates(port: int, headers: dict[str, str]) -> list[dict[str, object]]:
+    """Poll the review queue until the worker has proposed something (or 60 s pass)."""
+    started = time.monotonic()
+    while time.monotonic() - started < 60:
+        listed = httpx.get(
+            f"http://127.0.0.1:{port}/v1/candidate-links",
+            headers={**headers, "Kintrace-Purpose": "review"},
+        )
+        assert listed.status_code == 200, listed.text
+        if listed.json()["items"]:
+            return list(listed.json()["items"])
+        time.sleep(0.25)
+    raise AssertionError("no candidate link was proposed")
+
+
+def test_workers_propose_candidates_and_die_with_serve(data_dir):
+    port = free_port()
+    first = serve(data_dir, port)
+    wait_ready(port, first)
+    headers = sign_in(data_dir, port)
+    body = tracing_request(persons=[enquirer(), sought_person(**SOUGHT_MOTHER)])
+    assert (
+        httpx.post(
+            f"http://127.0.0.1:{port}/v1/tracing-requests", json=body, headers=headers
+        ).status_code
+        == 201
+    )
+    found = registration(**REGISTERED_MOTHER)
+    assert (
+        httpx.post(
+            f"http://127.0.0.1:{port}/v1/registrations", json=found, headers=headers
+        ).status_code
+        == 201
+    )
+    (link,) = wait_for_candidates(port, headers)
+    assert link["kind"] == "sought_registration"
+    workers = worker_processes(first.pid)
+    first.kill()
+    first.communicate(timeout=30)
+    gone, alive = psutil.wait_procs(workers, timeout=15)
+    assert alive == [], "workers exit when their serve dies"
+    second = serve(data_dir, port)
+    wait_ready(port, second)
+    returncode, output = stop(second, signal.SIGTERM)
+    assert returncode == 0, output
+    assert postgres_processes(data_dir) == []
 
 
 def test_kill_9_then_restart_then_stop_leaves_nothing_behind(data_dir):

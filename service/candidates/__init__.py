@@ -1,0 +1,1 @@
+"""Candidate links: blocking keys in PostgreSQL, scoring jobs, review and search."""

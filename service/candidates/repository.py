@@ -1,0 +1,272 @@
+"""Queries on blocking keys, match jobs and candidate links (in a society-confined session).
+
+Candidate generation is an index lookup on `person_key` (primary key: society, digest, role,
+person): for each key of the probe, at most `max_postings` + 1 postings are read, keys with more
+are dropped as too common, and persons are ranked by how many keys they share. Matching across
+societies under a sharing grant will widen `society_id = :society` to a list, nothing more.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.db.models import CandidateLink, MatchJob, PersonKey
+
+
+async def replace_keys(
+    session: AsyncSession,
+    *,
+    society_id: uuid.UUID,
+    person_id: uuid.UUID,
+    role: str,
+    keys: Sequence[tuple[bytes, str]],
+) -> None:
+    """Make `keys` the person's blocking keys."""
+    await delete_keys(session, person_id)
+    if keys:
+        await session.exec(
+            insert(PersonKey).values(
+                [
+                    {
+                        "society_id": society_id,
+                        "key_digest": key,
+                        "person_role": role,
+                        "person_id": person_id,
+                        "kind": kind,
+                    }
+                    for key, kind in keys
+                ]
+            )
+        )
+
+
+async def delete_keys(session: AsyncSession, person_id: uuid.UUID) -> None:
+    """Forget a person's keys (a closed person is no candidate)."""
+    await session.exec(delete(PersonKey).where(col(PersonKey.person_id) == person_id))
+
+
+async def keys_of(session: AsyncSession, person_id: uuid.UUID) -> list[tuple[bytes, str]]:
+    """A person's stored keys."""
+    statement = select(PersonKey.key_digest, PersonKey.kind).where(PersonKey.person_id == person_id)
+    return [(row[0], row[1]) for row in (await session.exec(statement)).all()]
+
+
+_CANDIDATES = text(
+    """
+    WITH probe AS (SELECT unnest(CAST(:digests AS bytea[])) AS key_digest),
+    postings AS (
+      SELECT p.key_digest, k.person_id, k.kind,
+             count(*) OVER (PARTITION BY p.key_digest) AS postings
+      FROM probe p
+      CROSS JOIN LATERAL (
+        SELECT person_id, kind FROM person_key
+        WHERE society_id = :society AND key_digest = p.key_digest
+          AND person_role = ANY(CAST(:roles AS text[]))
+        LIMIT :cap
+      ) k
+    )
+    SELECT person_id, count(*) AS shared
+    FROM postings
+    WHERE postings < :cap AND person_id <> :person
+    GROUP BY person_id
+    HAVING bool_or(kind = 'n')
+    ORDER BY shared DESC, person_id
+    LIMIT :limit
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A person sharing keys with the probe, and how many."""
+
+    person_id: uuid.UUID
+    shared_keys: int
+
+
+async def candidates(
+    session: AsyncSession,
+    *,
+    society_id: uuid.UUID,
+    person_id: uuid.UUID,
+    digests: Sequence[bytes],
+    roles: Sequence[str],
+    max_postings: int,
+    limit: int,
+) -> list[Candidate]:
+    """Persons of `roles` sharing a name key with the probe, most shared keys first."""
+    if not digests:
+        return []
+    result = await session.exec(  # type: ignore[call-overload]
+        _CANDIDATES.bindparams(
+            digests=list(digests),
+            society=society_id,
+            roles=list(roles),
+            cap=max_postings + 1,
+            person=person_id,
+            limit=limit,
+        )
+    )
+    return [Candidate(row.person_id, int(row.shared)) for row in result]
+
+
+async def enqueue(session: AsyncSession, society_id: uuid.UUID, person_id: uuid.UUID) -> None:
+    """Queue a person for matching (a pending job for it already covers this change)."""
+    statement = (
+        insert(MatchJob)
+        .values(society_id=society_id, person_id=person_id)
+        .on_conflict_do_nothing(
+            index_elements=["person_id"], index_where=text("finished_at IS NULL")
+        )
+    )
+    await session.exec(statement)
+
+
+async def lease_jobs(
+    session: AsyncSession, *, limit: int, lease: datetime.timedelta, max_attempts: int
+) -> list[MatchJob]:
+    """Take up to `limit` available jobs of the session's society for `lease`.
+
+    `SKIP LOCKED` lets workers share the queue without waiting on each other; the lease (not a
+    held lock) marks a job as taken, so a worker that dies leaves it to be taken again.
+    """
+    result = await session.exec(  # type: ignore[call-overload]
+        text(
+            """
+            UPDATE match_job
+            SET attempts = attempts + 1, leased_until = clock_timestamp() + :lease
+            WHERE id IN (
+              SELECT id FROM match_job
+              WHERE finished_at IS NULL AND available_at <= clock_timestamp()
+                AND (leased_until IS NULL OR leased_until < clock_timestamp())
+                AND attempts < :max_attempts
+              ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
+            )
+            RETURNING id, society_id, person_id, attempts
+            """
+        ).bindparams(lease=lease, limit=limit, max_attempts=max_attempts)
+    )
+    return [
+        MatchJob(
+            id=row.id, society_id=row.society_id, person_id=row.person_id, attempts=row.attempts
+        )
+        for row in result
+    ]
+
+
+async def finish_job(session: AsyncSession, job_id: int) -> None:
+    """The job is done (kept briefly for the record; purged later)."""
+    await session.exec(
+        update(MatchJob)
+        .where(col(MatchJob.id) == job_id)
+        .values(finished_at=func.clock_timestamp())
+    )
+
+
+async def fail_job(
+    session: AsyncSession, job_id: int, error: str, retry_in: datetime.timedelta
+) -> None:
+    """Record a failure and make the job available again later."""
+    await session.exec(
+        update(MatchJob)
+        .where(col(MatchJob.id) == job_id)
+        .values(
+            last_error=error[:2000],
+            leased_until=None,
+            available_at=func.clock_timestamp() + retry_in,
+        )
+    )
+
+
+async def pending_jobs(session: AsyncSession) -> int:
+    """Jobs of the session's society not yet finished."""
+    statement = (
+        select(func.count()).select_from(MatchJob).where(col(MatchJob.finished_at).is_(None))
+    )
+    return int((await session.exec(statement)).one())
+
+
+async def link_for_pair(
+    session: AsyncSession, left: uuid.UUID, right: uuid.UUID
+) -> CandidateLink | None:
+    """The stored link of an ordered pair, if any."""
+    statement = select(CandidateLink).where(
+        CandidateLink.left_person_id == left, CandidateLink.right_person_id == right
+    )
+    return (await session.exec(statement)).first()
+
+
+async def save_link(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Insert a proposed link, or refresh a still-proposed one with the new score."""
+    statement = insert(CandidateLink).values(**values)
+    refreshed = {
+        name: statement.excluded[name]
+        for name in (
+            "kind",
+            "probability",
+            "match_weight",
+            "explanation",
+            "model_version",
+            "fingerprint",
+        )
+    }
+    statement = statement.on_conflict_do_update(
+        index_elements=["society_id", "left_person_id", "right_person_id"],
+        set_={**refreshed, "updated_at": func.now(), "version": CandidateLink.version + 1},
+        where=col(CandidateLink.status) == "proposed",
+    )
+    await session.exec(statement)
+
+
+async def withdraw_link(session: AsyncSession, left: uuid.UUID, right: uuid.UUID) -> None:
+    """Drop a still-proposed link whose pair no longer scores above the threshold."""
+    await session.exec(
+        delete(CandidateLink).where(
+            col(CandidateLink.left_person_id) == left,
+            col(CandidateLink.right_person_id) == right,
+            col(CandidateLink.status) == "proposed",
+        )
+    )
+
+
+async def links_page(
+    session: AsyncSession,
+    *,
+    status: str | None,
+    kind: str | None,
+    min_probability: float,
+    after: tuple[float, uuid.UUID] | None,
+    limit: int,
+) -> Sequence[CandidateLink]:
+    """Links by probability (highest first), then id, after a keyset position."""
+    statement = (
+        select(CandidateLink)
+        .where(col(CandidateLink.probability) >= min_probability)
+        .order_by(col(CandidateLink.probability).desc(), col(CandidateLink.id))
+        .limit(limit + 1)
+    )
+    if status is not None:
+        statement = statement.where(CandidateLink.status == status)
+    if kind is not None:
+        statement = statement.where(CandidateLink.kind == kind)
+    if after is not None:
+        probability, link_id = after
+        statement = statement.where(
+            (col(CandidateLink.probability) < probability)
+            | ((col(CandidateLink.probability) == probability) & (col(CandidateLink.id) > link_id))
+        )
+    return (await session.exec(statement)).all()
+
+
+async def get_link(session: AsyncSession, link_id: uuid.UUID) -> CandidateLink | None:
+    """A link of the session's society."""
+    return await session.get(CandidateLink, link_id)

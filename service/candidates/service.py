@@ -1,0 +1,161 @@
+"""Keeping blocking keys current, and matching one person against those it may be matched with.
+
+What is matched with what (within the person's society; a sharing grant will widen it):
+
+    sought person  -> registrations, enquirers of other requests, sought persons of others
+    registration   -> sought persons, other registrations (duplicates)
+    enquirer       -> sought persons of other requests (A seeks B while B seeks A)
+
+Persons of the same tracing request are never candidates of each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import asdict
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from matching import Matcher, PersonRecord
+from schemas.enums import PersonRole, PersonStatus
+from service.candidates import keys, repository
+from service.candidates.records import matching_record
+from service.persons import repository as persons
+from service.persons.records import PersonRecord as StoredPerson
+
+MAX_POSTINGS = 2000
+MAX_CANDIDATES = 200
+
+SEARCHED_ROLES: dict[str, tuple[str, ...]] = {
+    PersonRole.SOUGHT_PERSON: (
+        PersonRole.REGISTRATION,
+        PersonRole.ENQUIRER,
+        PersonRole.SOUGHT_PERSON,
+    ),
+    PersonRole.REGISTRATION: (PersonRole.SOUGHT_PERSON, PersonRole.REGISTRATION),
+    PersonRole.ENQUIRER: (PersonRole.SOUGHT_PERSON,),
+}
+
+_KINDS: dict[frozenset[str], str] = {
+    frozenset({PersonRole.SOUGHT_PERSON, PersonRole.REGISTRATION}): "sought_registration",
+    frozenset({PersonRole.SOUGHT_PERSON, PersonRole.ENQUIRER}): "sought_enquirer",
+    frozenset({PersonRole.SOUGHT_PERSON}): "same_sought_person",
+    frozenset({PersonRole.REGISTRATION}): "duplicate_registration",
+}
+
+
+def link_kind(left_role: str, right_role: str) -> str | None:
+    """What a link between persons of these roles means (None: not a pairing we propose)."""
+    return _KINDS.get(frozenset({left_role, right_role}))
+
+
+def fingerprint(left: PersonRecord, right: PersonRecord) -> str:
+    """Digest of the compared fields of both sides: a decided pair is reconsidered only when
+    this changes."""
+    sides = sorted(
+        json.dumps(asdict(record) | {"id": ""}, sort_keys=True, default=str)
+        for record in (left, right)
+    )
+    return hashlib.sha256("\n".join(sides).encode()).hexdigest()
+
+
+async def index_person(session: AsyncSession, person: StoredPerson) -> None:
+    """Refresh a person's blocking keys and queue it for matching (same transaction).
+
+    A closed person keeps no keys: it is no longer a candidate for anyone.
+    """
+    if person.status != PersonStatus.ACTIVE:
+        await repository.delete_keys(session, person.id)
+        return
+    digests = keys.digests(keys.secret_of(session), matching_record(person))
+    await repository.replace_keys(
+        session, society_id=person.society_id, person_id=person.id, role=person.role, keys=digests
+    )
+    await repository.enqueue(session, person.society_id, person.id)
+
+
+async def match_person(
+    session: AsyncSession,
+    society_id: uuid.UUID,
+    person_id: uuid.UUID,
+    matcher: Matcher,
+    threshold: float,
+) -> int:
+    """Score a person against its candidates and store the links at or above `threshold`.
+
+    Returns the number of links proposed or refreshed. Decided links are left as decided.
+    """
+    found = await persons.get_persons(session, society_id, [person_id])
+    if not found or found[0].status != PersonStatus.ACTIVE:
+        return 0
+    probe = found[0]
+    stored_keys = await repository.keys_of(session, person_id)
+    candidates = await repository.candidates(
+        session,
+        society_id=society_id,
+        person_id=person_id,
+        digests=[digest for digest, _ in stored_keys],
+        roles=SEARCHED_ROLES.get(probe.role, ()),
+        max_postings=MAX_POSTINGS,
+        limit=MAX_CANDIDATES,
+    )
+    others = await persons.get_persons(session, society_id, [c.person_id for c in candidates])
+    probe_record = matcher.prepare(matching_record(probe))
+    proposed = 0
+    for other in others:
+        kind = link_kind(probe.role, other.role)
+        same_request = (
+            probe.tracing_request_id is not None
+            and probe.tracing_request_id == other.tracing_request_id
+        )
+        if kind is None or same_request or other.status != PersonStatus.ACTIVE:
+            continue
+        other_record = matching_record(other)
+        comparison = matcher.compare(probe_record, other_record)
+        left, right = sorted((probe.id, other.id))
+        if comparison.probability < threshold:
+            await repository.withdraw_link(session, left, right)
+            continue
+        await repository.save_link(
+            session,
+            _link_values(
+                society_id,
+                left,
+                right,
+                kind,
+                comparison.probability,
+                comparison.match_weight,
+                comparison.explanation(),
+                comparison.model_version,
+                fingerprint(probe_record.record, other_record),
+            ),
+        )
+        proposed += 1
+    return proposed
+
+
+def _link_values(
+    society_id: uuid.UUID,
+    left: uuid.UUID,
+    right: uuid.UUID,
+    kind: str,
+    probability: float,
+    weight: float,
+    explanation: dict[str, Any],
+    model_version: str,
+    digest: str,
+) -> dict[str, Any]:
+    return {
+        "society_id": society_id,
+        "left_person_id": left,
+        "right_person_id": right,
+        "kind": kind,
+        "probability": min(1.0, max(0.0, probability)),
+        "match_weight": weight,
+        "explanation": explanation,
+        "model_version": model_version,
+        "fingerprint": digest,
+    }

@@ -1,0 +1,139 @@
+"""Workers: take match jobs from the PostgreSQL queue and store candidate links.
+
+A job is leased (attempts + 1, `leased_until` set) in one short transaction, then matched and
+finished in another: a worker killed mid-job leaves no half-written links (its transaction
+rolls back) and its lease expires, after which another worker takes the job again. Links are
+upserted per pair, so a retried job never duplicates one. Scoring is CPU work and runs here, in
+worker processes, never on the API's event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from matching import Matcher
+from service.candidates import repository, service
+from service.db.engine import SessionFactory
+from service.societies import repository as societies
+
+log = structlog.get_logger("kintrace.worker")
+
+LEASE = datetime.timedelta(minutes=5)
+RETRY_AFTER = datetime.timedelta(seconds=30)
+MAX_ATTEMPTS = 5
+BATCH = 20
+
+
+TenantSessions = Callable[[uuid.UUID], AsyncSession]
+
+
+@dataclass(slots=True)
+class Progress:
+    """What one pass over the queue did."""
+
+    jobs: int = 0
+    links: int = 0
+    failures: int = 0
+
+
+async def run_job(
+    tenant: TenantSessions,
+    society_id: uuid.UUID,
+    job_id: int,
+    person_id: uuid.UUID,
+    matcher: Matcher,
+    threshold: float,
+) -> int:
+    """Match one person and finish its job in one transaction; the links stored."""
+    async with tenant(society_id) as session:
+        links = await service.match_person(session, society_id, person_id, matcher, threshold)
+        await repository.finish_job(session, job_id)
+        await session.commit()
+    return links
+
+
+async def drain_society(
+    tenant: TenantSessions,
+    society_id: uuid.UUID,
+    matcher: Matcher,
+    threshold: float,
+    *,
+    batch: int = BATCH,
+) -> Progress:
+    """Work through one society's available jobs until none is left."""
+    progress = Progress()
+    while True:
+        async with tenant(society_id) as session:
+            jobs = await repository.lease_jobs(
+                session, limit=batch, lease=LEASE, max_attempts=MAX_ATTEMPTS
+            )
+            await session.commit()
+        if not jobs:
+            return progress
+        for job in jobs:
+            assert job.id is not None
+            try:
+                progress.links += await run_job(
+                    tenant, society_id, job.id, job.person_id, matcher, threshold
+                )
+            except Exception as err:  # the job is retried later; the worker goes on
+                progress.failures += 1
+                log.warning("match job failed", job=job.id, error=f"{type(err).__name__}: {err}")
+                async with tenant(society_id) as session:
+                    await repository.fail_job(session, job.id, str(err), RETRY_AFTER)
+                    await session.commit()
+            progress.jobs += 1
+
+
+async def drain(
+    sessions: SessionFactory, tenant: TenantSessions, matcher: Matcher, threshold: float
+) -> Progress:
+    """One pass over every society's queue."""
+    async with sessions() as session:
+        society_ids = await societies.all_ids(session)
+    total = Progress()
+    for society_id in society_ids:
+        done = await drain_society(tenant, society_id, matcher, threshold)
+        total.jobs += done.jobs
+        total.links += done.links
+        total.failures += done.failures
+    return total
+
+
+async def work_forever(
+    sessions: SessionFactory,
+    tenant: TenantSessions,
+    threshold: float,
+    stop: asyncio.Event,
+    *,
+    idle_seconds: float = 1.0,
+) -> None:
+    """Drain the queues until `stop` is set, resting `idle_seconds` when there is no work."""
+    matcher = Matcher()
+    log.info("worker started", model=matcher.model_version)
+    while not stop.is_set():
+        try:
+            progress = await drain(sessions, tenant, matcher, threshold)
+        except Exception as err:  # database restart, say: try again shortly
+            log.warning("worker pass failed", error=f"{type(err).__name__}: {err}")
+            progress = Progress()
+        if progress.jobs:
+            log.info(
+                "match jobs done",
+                jobs=progress.jobs,
+                links=progress.links,
+                failures=progress.failures,
+            )
+            continue
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=idle_seconds)
+        except TimeoutError:
+            pass
+    log.info("worker stopped")

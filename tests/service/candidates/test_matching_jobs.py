@@ -1,0 +1,165 @@
+"""Blocking keys in PostgreSQL, match jobs and candidate links, end to end on real PostgreSQL.
+
+A person's keys are keyed hashes kept in the same transaction as its names; a worker pass turns
+the queued jobs into candidate links; retries never duplicate a link; persons of the same
+request, closed persons and other societies' persons are never candidates.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from sqlalchemy import text
+
+from matching import Matcher
+from service.candidates import repository, worker
+from tests.service.payloads import (
+    REGISTERED_MOTHER,
+    SOUGHT_MOTHER,
+    enquirer,
+    registration,
+    sought_person,
+    tracing_request,
+)
+
+THRESHOLD = 0.5
+
+
+async def drain(runtime) -> worker.Progress:
+    """One worker pass over every queue, in the test's transaction."""
+    return await worker.drain(runtime.sessions, runtime.tenant_session, Matcher(), THRESHOLD)
+
+
+async def owner_rows(connection, statement: str, **params):
+    await connection.execute(text("RESET ROLE"))
+    return (await connection.execute(text(statement), params)).all()
+
+
+MOTHER = sought_person(**SOUGHT_MOTHER)
+FOUND = registration(**REGISTERED_MOTHER)
+
+
+async def make_pair(client) -> tuple[dict, dict]:
+    """A tracing request seeking Fatima Hassan, and her registration in Latin script."""
+    body = tracing_request(persons=[enquirer(), MOTHER])
+    request = (await client.post("/v1/tracing-requests", json=body)).json()
+    found = (await client.post("/v1/registrations", json=FOUND)).json()
+    return request, found
+
+
+async def test_keys_are_stored_as_keyed_hashes_in_the_same_transaction(client, connection):
+    _, found = await make_pair(client)
+    rows = await owner_rows(
+        connection,
+        "SELECT key_digest, kind, person_role FROM person_key WHERE person_id = :id",
+        id=found["id"],
+    )
+    assert rows, "a registration gets blocking keys when it is created"
+    assert {row.kind for row in rows} >= {"n", "y"}
+    assert {row.person_role for row in rows} == {"registration"}
+    assert all(len(row.key_digest) == 16 for row in rows)
+    stored = b"".join(row.key_digest for row in rows)
+    for fragment in (b"fatma", b"FATMA", b"hasan", b"HSN", b"1960"):
+        assert fragment not in stored
+
+
+async def test_a_worker_pass_proposes_the_registration_for_the_sought_person(
+    client, runtime, connection
+):
+    request, found = await make_pair(client)
+    sought = next(p for p in request["persons"] if p["role"] == "sought_person")
+    progress = await drain(runtime)
+    assert progress.failures == 0
+    assert progress.jobs == 3  # enquirer, sought person, registration
+    links = await owner_rows(
+        connection,
+        "SELECT left_person_id, right_person_id, kind, probability, match_weight, explanation,"
+        " model_version, fingerprint, status FROM candidate_link",
+    )
+    assert len(links) == 1
+    link = links[0]
+    assert {str(link.left_person_id), str(link.right_person_id)} == {sought["id"], found["id"]}
+    assert link.kind == "sought_registration"
+    assert link.status == "proposed"
+    assert link.probability >= THRESHOLD
+    assert link.model_version == Matcher().model_version
+    assert set(link.explanation["fields"]) >= {"name", "birth_date", "sex"}
+    assert len(link.fingerprint) == 64
+
+
+async def test_a_retried_job_does_not_duplicate_links(client, runtime, connection):
+    await make_pair(client)
+    await drain(runtime)
+    await owner_rows(
+        connection, "UPDATE match_job SET finished_at = NULL, leased_until = NULL RETURNING id"
+    )
+    again = await drain(runtime)
+    assert again.jobs == 3
+    links = await owner_rows(connection, "SELECT count(*) AS n FROM candidate_link")
+    assert links[0].n == 1
+
+
+async def test_an_expired_lease_is_taken_again(client, runtime, connection):
+    await client.post("/v1/registrations", json=registration())
+    society = uuid.UUID((await client.get("/v1/auth/me")).json()["society_id"])
+    async with runtime.tenant_session(society) as session:
+        leased = await repository.lease_jobs(
+            session, limit=10, lease=datetime.timedelta(minutes=5), max_attempts=5
+        )
+        await session.commit()
+    assert len(leased) == 1
+    assert (await drain(runtime)).jobs == 0  # leased by a worker that then died
+    await owner_rows(
+        connection, "UPDATE match_job SET leased_until = now() - interval '1 s' RETURNING id"
+    )
+    assert (await drain(runtime)).jobs == 1
+    attempts = await owner_rows(connection, "SELECT attempts FROM match_job")
+    assert attempts[0].attempts == 2
+
+
+async def test_persons_of_one_request_are_never_candidates_of_each_other(
+    client, runtime, connection
+):
+    twin = sought_person(relationship_to_enquirer="sister")
+    await client.post(
+        "/v1/tracing-requests",
+        json=tracing_request(persons=[sought_person(), twin]),
+    )
+    await drain(runtime)
+    assert await owner_rows(connection, "SELECT id FROM candidate_link") == []
+
+
+async def test_a_closed_person_loses_its_keys_and_proposals(client, runtime, connection):
+    _, found = await make_pair(client)
+    await drain(runtime)
+    closed = await client.post(
+        f"/v1/persons/{found['id']}/close",
+        json={"reason": "duplicate"},
+        headers={"If-Match": '"v1"'},
+    )
+    assert closed.status_code == 200, closed.text
+    keys = await owner_rows(
+        connection, "SELECT count(*) AS n FROM person_key WHERE person_id = :id", id=found["id"]
+    )
+    assert keys[0].n == 0
+
+
+async def test_a_changed_name_changes_the_keys(client, connection):
+    _, found = await make_pair(client)
+    query = "SELECT key_digest FROM person_key WHERE person_id = :id ORDER BY key_digest"
+    before = await owner_rows(connection, query, id=found["id"])
+    added = await client.post(
+        f"/v1/persons/{found['id']}/names", json={"full_name": "Umm Khalid", "kind": "alias"}
+    )
+    assert added.status_code == 201, added.text
+    after = await owner_rows(connection, query, id=found["id"])
+    assert set(before) < set(after)
+
+
+async def test_another_societys_persons_are_never_candidates(client, staff, runtime, connection):
+    other = await staff(society="elsewhere")
+    await client.post("/v1/tracing-requests", json=tracing_request())
+    await client.post("/v1/registrations", json=registration(), headers=other.headers())
+    await drain(runtime)
+    assert await owner_rows(connection, "SELECT id FROM candidate_link") == []
