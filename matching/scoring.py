@@ -174,6 +174,11 @@ class Matcher:
         """Version of the model this matcher scores with."""
         return self.model.version
 
+    def probability(self, match_weight: float) -> float:
+        """The calibrated probability of a match weight: the model's one fixed prior applied,
+        so that evidence added outside the record comparison means the same everywhere."""
+        return self.model.probability(match_weight)
+
     def prepare(self, record: PersonRecord | PreparedRecord) -> PreparedRecord:
         """Analyse a record once for many comparisons (idempotent)."""
         if isinstance(record, PreparedRecord):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime
 import uuid
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from schemas.base import WireModel
 from schemas.persons import PersonPublic
@@ -31,6 +31,53 @@ class LinkStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class Decision(StrEnum):
+    """A reviewer's decision."""
+
+    CONFIRM = "confirm"
+    REJECT = "reject"
+
+
+class RejectReason(StrEnum):
+    """Why a pair was rejected."""
+
+    DIFFERENT_PERSON = "different_person"
+    INSUFFICIENT_INFORMATION = "insufficient_information"
+    DUPLICATE_RECORD = "duplicate_record"
+    OTHER = "other"
+
+
+class DecisionCreate(WireModel):
+    """A decision on a candidate link (send `If-Match` with the link's ETag)."""
+
+    decision: Decision
+    reason: RejectReason | None = Field(
+        default=None, description="Required to reject; `other` needs a `note`."
+    )
+    note: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _reason_fits(self) -> Self:
+        if self.decision is Decision.REJECT and self.reason is None:
+            raise ValueError("a rejection needs a `reason`")
+        if self.decision is Decision.CONFIRM and self.reason is not None:
+            raise ValueError("a confirmation takes no `reason`")
+        if self.reason is RejectReason.OTHER and not (self.note and self.note.strip()):
+            raise ValueError("the reason `other` needs a `note`")
+        return self
+
+
+class DecisionPublic(WireModel):
+    """A recorded decision."""
+
+    id: uuid.UUID
+    decision: Decision
+    reason: RejectReason | None
+    note: str | None
+    decided_by: str
+    decided_at: datetime.datetime
+
+
 class CandidateLinkSummary(WireModel):
     """A proposed pair as listed in the review queue."""
 
@@ -42,6 +89,11 @@ class CandidateLinkSummary(WireModel):
     model_version: str
     left_person_id: uuid.UUID
     right_person_id: uuid.UUID
+    reviews_required: int = Field(
+        description="Confirmations by different reviewers needed: 2 for pairs involving a "
+        "possible minor or a deceased registration, else 1."
+    )
+    decided_at: datetime.datetime | None
     version: int
     created_at: datetime.datetime
     updated_at: datetime.datetime
@@ -56,3 +108,4 @@ class CandidateLinkPublic(CandidateLinkSummary):
     )
     left: PersonPublic
     right: PersonPublic
+    decisions: list[DecisionPublic]

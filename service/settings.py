@@ -119,6 +119,12 @@ class Settings(BaseSettings):
         lt=1,
         description="Probability at or above which a pair is proposed to reviewers.",
     )
+    minor_age: int = Field(
+        default=18,
+        ge=1,
+        le=25,
+        description="Pairs involving anyone who may be younger need two reviewers' confirmation.",
+    )
     workers: int = Field(
         default=1, ge=0, le=32, description="Match worker processes `serve` starts (0: none)."
     )

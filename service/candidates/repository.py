@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.db.models import CandidateLink, MatchJob, PersonKey
+from service.db.models import CandidateDecision, CandidateLink, MatchJob, PersonKey
 
 
 async def replace_keys(
@@ -206,7 +206,11 @@ async def link_for_pair(
 
 
 async def save_link(session: AsyncSession, values: dict[str, Any]) -> None:
-    """Insert a proposed link, or refresh a still-proposed one with the new score."""
+    """Insert a proposed link, or refresh a stored one with the new score.
+
+    A proposed link is refreshed; a rejected one is proposed again only when a compared field
+    of either person changed (another fingerprint); a confirmed one is left alone.
+    """
     statement = insert(CandidateLink).values(**values)
     refreshed = {
         name: statement.excluded[name]
@@ -217,12 +221,23 @@ async def save_link(session: AsyncSession, values: dict[str, Any]) -> None:
             "explanation",
             "model_version",
             "fingerprint",
+            "reviews_required",
         )
     }
+    stored = CandidateLink.__table__.c  # type: ignore[attr-defined]
+    reconsidered = (stored.status == "rejected") & (
+        stored.fingerprint != statement.excluded.fingerprint
+    )
     statement = statement.on_conflict_do_update(
         index_elements=["society_id", "left_person_id", "right_person_id"],
-        set_={**refreshed, "updated_at": func.now(), "version": CandidateLink.version + 1},
-        where=col(CandidateLink.status) == "proposed",
+        set_={
+            **refreshed,
+            "status": "proposed",
+            "decided_at": None,
+            "updated_at": func.now(),
+            "version": stored.version + 1,
+        },
+        where=(stored.status == "proposed") | reconsidered,
     )
     await session.exec(statement)
 
@@ -270,3 +285,41 @@ async def links_page(
 async def get_link(session: AsyncSession, link_id: uuid.UUID) -> CandidateLink | None:
     """A link of the session's society."""
     return await session.get(CandidateLink, link_id)
+
+
+async def lock_link(session: AsyncSession, link_id: uuid.UUID) -> CandidateLink | None:
+    """A link, locked for a decision (two reviewers deciding at once take turns)."""
+    statement = select(CandidateLink).where(CandidateLink.id == link_id).with_for_update()
+    return (await session.exec(statement)).first()
+
+
+async def decisions_of(session: AsyncSession, link_id: uuid.UUID) -> Sequence[CandidateDecision]:
+    """A link's decisions, oldest first."""
+    statement = (
+        select(CandidateDecision)
+        .where(CandidateDecision.link_id == link_id)
+        .order_by(col(CandidateDecision.decided_at), col(CandidateDecision.id))
+    )
+    return (await session.exec(statement)).all()
+
+
+async def add_decision(session: AsyncSession, decision: CandidateDecision) -> None:
+    """Record a decision."""
+    session.add(decision)
+    await session.flush()
+
+
+async def set_link_status(
+    session: AsyncSession, link: CandidateLink, status: str, decided: bool
+) -> None:
+    """Move a locked link to `status` (a new version)."""
+    values: dict[str, Any] = {
+        "status": status,
+        "version": link.version + 1,
+        "updated_at": func.now(),
+        "decided_at": func.now() if decided else None,
+    }
+    await session.exec(
+        update(CandidateLink).where(col(CandidateLink.id) == link.id).values(**values)
+    )
+    await session.refresh(link)

@@ -10,20 +10,31 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from schemas.candidates import (
     CandidateKind,
     CandidateLinkPublic,
     CandidateLinkSummary,
+    DecisionCreate,
+    DecisionPublic,
     LinkStatus,
 )
 from schemas.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from schemas.problem import InvalidParam
 from service.audit import service as audit
-from service.candidates import repository
+from service.candidates import repository, review
+from service.db.models import CandidateLink
 from service.deps import ReviewAccess, SessionDep
-from service.errors import BadRequest, NotFound, problem_responses
-from service.http import etag
+from service.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    problem_responses,
+)
+from service.http import IfMatchHeader, etag
 from service.persons import repository as persons
 from service.persons.service import person_public
 
@@ -101,24 +112,66 @@ async def get_candidate_link(
     link = await repository.get_link(session, link_id)
     if link is None:
         raise NotFound(f"no candidate link {link_id}")
-    society = access.principal.society_id
+    body = await _detail(session, link)
+    await audit.record(session, access, f"{RECORD}.read", RECORD, _disclosed(link))
+    await session.commit()
+    return JSONResponse(body.model_dump(mode="json"), headers={"ETag": etag(link.version)})
+
+
+@router.post(
+    "/{link_id}/decisions",
+    response_model=CandidateLinkPublic,
+    summary="Decide on a candidate link",
+    description=(
+        "`confirm` or `reject` (with a reason: different person, insufficient information, "
+        "duplicate record, or other with a note). Requires `If-Match` with the link's ETag. "
+        "One rejection rejects the pair; a pair involving a possible minor or a deceased "
+        "registration needs the confirmation of two different reviewers. A rejected pair is "
+        "proposed again only if a compared field of either person changes. Confirming sets "
+        "the tracing request to `located`; disclosure to the enquirer follows the consent "
+        "rules, never the confirmation alone."
+    ),
+    responses=problem_responses(NotFound, Conflict, PreconditionFailed, PreconditionRequired),
+)
+async def decide_candidate_link(
+    link_id: uuid.UUID,
+    decision: DecisionCreate,
+    access: ReviewAccess,
+    session: SessionDep,
+    if_match: IfMatchHeader = None,
+) -> JSONResponse:
+    link = await review.decide(session, access, link_id, decision, if_match)
+    body = await _detail(session, link)
+    await audit.record(
+        session, access, f"{RECORD}.{decision.decision.value}", RECORD, _disclosed(link)
+    )
+    await session.commit()
+    return JSONResponse(body.model_dump(mode="json"), headers={"ETag": etag(link.version)})
+
+
+def _disclosed(link: CandidateLink) -> list[uuid.UUID]:
+    return [link.id, link.left_person_id, link.right_person_id]
+
+
+async def _detail(session: AsyncSession, link: CandidateLink) -> CandidateLinkPublic:
+    """Both persons side by side, the explanation and the decisions so far."""
     people = {
         p.id: p
         for p in await persons.get_persons(
-            session, society, [link.left_person_id, link.right_person_id]
+            session, link.society_id, [link.left_person_id, link.right_person_id]
         )
     }
     if len(people) != 2:
-        raise NotFound(f"no candidate link {link_id}")
-    ids = [link.id, link.left_person_id, link.right_person_id]
-    await audit.record(session, access, f"{RECORD}.read", RECORD, ids)
-    await session.commit()
-    body = CandidateLinkPublic.model_validate(
+        raise NotFound(f"no candidate link {link.id}")
+    decisions = await repository.decisions_of(session, link.id)
+    return CandidateLinkPublic.model_validate(
         {
             **CandidateLinkSummary.model_validate(link, from_attributes=True).model_dump(),
             "explanation": link.explanation,
             "left": person_public(people[link.left_person_id]),
             "right": person_public(people[link.right_person_id]),
+            "decisions": [
+                DecisionPublic.model_validate(d, from_attributes=True) for d in decisions
+            ],
         }
     )
-    return JSONResponse(body.model_dump(mode="json"), headers={"ETag": etag(link.version)})

@@ -11,6 +11,7 @@ Persons of the same tracing request are never candidates of each other.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import uuid
@@ -20,7 +21,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from matching import Matcher, PersonRecord
-from schemas.enums import PersonRole, PersonStatus
+from schemas.enums import PersonRole, PersonStatus, RegistrationKind
 from service.candidates import keys, repository
 from service.candidates.records import matching_record
 from service.persons import repository as persons
@@ -28,6 +29,10 @@ from service.persons.records import PersonRecord as StoredPerson
 
 MAX_POSTINGS = 2000
 MAX_CANDIDATES = 200
+# A seeks B while B seeks A: two independent accounts that corroborate each other. Added to the
+# pair's match weight (64 times the odds), it lifts a plausible pair well above the threshold
+# without letting an implausible one through on its own.
+RECIPROCAL_BITS = 6.0
 
 SEARCHED_ROLES: dict[str, tuple[str, ...]] = {
     PersonRole.SOUGHT_PERSON: (
@@ -77,12 +82,40 @@ async def index_person(session: AsyncSession, person: StoredPerson) -> None:
     await repository.enqueue(session, person.society_id, person.id)
 
 
+def possibly_minor(person: StoredPerson, minor_age: int, today: datetime.date) -> bool:
+    """Whether any plausible reading of the person's birth date makes them younger than
+    `minor_age` today (a person with no birth date is not flagged)."""
+    document = person.personal.birth_date or {}
+    latest = (document.get("gregorian") or {}).get("latest")
+    if not latest:
+        return False
+    born = datetime.date.fromisoformat(latest)
+    try:
+        comes_of_age = born.replace(year=born.year + minor_age)
+    except ValueError:  # 29 February
+        comes_of_age = born.replace(year=born.year + minor_age, day=28)
+    return comes_of_age > today
+
+
+def reviews_required(
+    left: StoredPerson, right: StoredPerson, minor_age: int, today: datetime.date
+) -> int:
+    """Two different reviewers must confirm a pair involving a possible minor or a deceased
+    registration; one suffices otherwise."""
+    for person in (left, right):
+        deceased = person.registration_kind == RegistrationKind.DECEASED
+        if deceased or possibly_minor(person, minor_age, today):
+            return 2
+    return 1
+
+
 async def match_person(
     session: AsyncSession,
     society_id: uuid.UUID,
     person_id: uuid.UUID,
     matcher: Matcher,
     threshold: float,
+    minor_age: int = 18,
 ) -> int:
     """Score a person against its candidates and store the links at or above `threshold`.
 
@@ -104,6 +137,7 @@ async def match_person(
     )
     others = await persons.get_persons(session, society_id, [c.person_id for c in candidates])
     probe_record = matcher.prepare(matching_record(probe))
+    today = datetime.date.today()
     proposed = 0
     for other in others:
         kind = link_kind(probe.role, other.role)
@@ -115,26 +149,79 @@ async def match_person(
             continue
         other_record = matching_record(other)
         comparison = matcher.compare(probe_record, other_record)
+        weight, probability = comparison.match_weight, comparison.probability
+        explanation = comparison.explanation()
+        if kind == "sought_enquirer":
+            mirror = await _reciprocal(session, society_id, probe, other, matcher, threshold)
+            if mirror is not None:
+                kind = "reciprocal"
+                weight += RECIPROCAL_BITS
+                probability = matcher.probability(weight)
+                explanation["reciprocal"] = mirror | {"bits": RECIPROCAL_BITS}
         left, right = sorted((probe.id, other.id))
-        if comparison.probability < threshold:
+        if probability < threshold:
             await repository.withdraw_link(session, left, right)
             continue
-        await repository.save_link(
-            session,
-            _link_values(
-                society_id,
-                left,
-                right,
-                kind,
-                comparison.probability,
-                comparison.match_weight,
-                comparison.explanation(),
-                comparison.model_version,
-                fingerprint(probe_record.record, other_record),
-            ),
+        values = _link_values(
+            society_id,
+            left,
+            right,
+            kind,
+            probability,
+            weight,
+            explanation,
+            comparison.model_version,
+            fingerprint(probe_record.record, other_record),
         )
+        values["reviews_required"] = reviews_required(probe, other, minor_age, today)
+        await repository.save_link(session, values)
         proposed += 1
     return proposed
+
+
+async def _reciprocal(
+    session: AsyncSession,
+    society_id: uuid.UUID,
+    one: StoredPerson,
+    another: StoredPerson,
+    matcher: Matcher,
+    threshold: float,
+) -> dict[str, Any] | None:
+    """If the pair is a sought person and another request's enquirer, whether the mirror pair
+    holds too: the sought person's own enquirer is sought in the other request."""
+    sought, enquirer = (one, another) if one.role == PersonRole.SOUGHT_PERSON else (another, one)
+    if sought.tracing_request_id is None or enquirer.tracing_request_id is None:
+        return None
+    people = await persons.list_for_requests(
+        session, society_id, [sought.tracing_request_id, enquirer.tracing_request_id]
+    )
+    seekers = [
+        p
+        for p in people
+        if p.tracing_request_id == sought.tracing_request_id
+        and p.role == PersonRole.ENQUIRER
+        and p.status == PersonStatus.ACTIVE
+    ]
+    sought_back = [
+        p
+        for p in people
+        if p.tracing_request_id == enquirer.tracing_request_id
+        and p.role == PersonRole.SOUGHT_PERSON
+        and p.status == PersonStatus.ACTIVE
+    ]
+    best: dict[str, Any] | None = None
+    for seeker in seekers:
+        for candidate in sought_back:
+            comparison = matcher.compare(matching_record(seeker), matching_record(candidate))
+            if comparison.probability >= threshold and (
+                best is None or comparison.probability > best["probability"]
+            ):
+                best = {
+                    "enquirer_id": str(seeker.id),
+                    "sought_person_id": str(candidate.id),
+                    "probability": round(comparison.probability, 4),
+                }
+    return best
 
 
 def _link_values(

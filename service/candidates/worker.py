@@ -50,10 +50,13 @@ async def run_job(
     person_id: uuid.UUID,
     matcher: Matcher,
     threshold: float,
+    minor_age: int = 18,
 ) -> int:
     """Match one person and finish its job in one transaction; the links stored."""
     async with tenant(society_id) as session:
-        links = await service.match_person(session, society_id, person_id, matcher, threshold)
+        links = await service.match_person(
+            session, society_id, person_id, matcher, threshold, minor_age
+        )
         await repository.finish_job(session, job_id)
         await session.commit()
     return links
@@ -65,6 +68,7 @@ async def drain_society(
     matcher: Matcher,
     threshold: float,
     *,
+    minor_age: int = 18,
     batch: int = BATCH,
 ) -> Progress:
     """Work through one society's available jobs until none is left."""
@@ -81,7 +85,7 @@ async def drain_society(
             assert job.id is not None
             try:
                 progress.links += await run_job(
-                    tenant, society_id, job.id, job.person_id, matcher, threshold
+                    tenant, society_id, job.id, job.person_id, matcher, threshold, minor_age
                 )
             except Exception as err:  # the job is retried later; the worker goes on
                 progress.failures += 1
@@ -93,14 +97,19 @@ async def drain_society(
 
 
 async def drain(
-    sessions: SessionFactory, tenant: TenantSessions, matcher: Matcher, threshold: float
+    sessions: SessionFactory,
+    tenant: TenantSessions,
+    matcher: Matcher,
+    threshold: float,
+    *,
+    minor_age: int = 18,
 ) -> Progress:
     """One pass over every society's queue."""
     async with sessions() as session:
         society_ids = await societies.all_ids(session)
     total = Progress()
     for society_id in society_ids:
-        done = await drain_society(tenant, society_id, matcher, threshold)
+        done = await drain_society(tenant, society_id, matcher, threshold, minor_age=minor_age)
         total.jobs += done.jobs
         total.links += done.links
         total.failures += done.failures
@@ -113,6 +122,7 @@ async def work_forever(
     threshold: float,
     stop: asyncio.Event,
     *,
+    minor_age: int = 18,
     idle_seconds: float = 1.0,
 ) -> None:
     """Drain the queues until `stop` is set, resting `idle_seconds` when there is no work."""
@@ -120,7 +130,7 @@ async def work_forever(
     log.info("worker started", model=matcher.model_version)
     while not stop.is_set():
         try:
-            progress = await drain(sessions, tenant, matcher, threshold)
+            progress = await drain(sessions, tenant, matcher, threshold, minor_age=minor_age)
         except Exception as err:  # database restart, say: try again shortly
             log.warning("worker pass failed", error=f"{type(err).__name__}: {err}")
             progress = Progress()

@@ -176,7 +176,9 @@ async def _work(settings: Settings, parent_pid: int | None) -> None:
     async with open_database(settings) as sessions:
         tenant = tenant_sessions(sessions, service_secret(settings))
         watcher = asyncio.create_task(watch_parent(parent_pid, stop)) if parent_pid else None
-        await work_forever(sessions, tenant, settings.review_threshold, stop)
+        await work_forever(
+            sessions, tenant, settings.review_threshold, stop, minor_age=settings.minor_age
+        )
         if watcher is not None:
             await watcher
 

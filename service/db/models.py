@@ -632,6 +632,44 @@ class CandidateLink(SQLModel, table=True):
     explanation: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     model_version: str = Field(sa_column=Column(Text, nullable=False))
     fingerprint: str = Field(sa_column=Column(Text, nullable=False))
+    reviews_required: int = Field(
+        default=1, sa_column=Column(SmallInteger, nullable=False, server_default=text("1"))
+    )
+    decided_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
     version: int = _version()
     created_at: datetime.datetime = _created()
     updated_at: datetime.datetime = _updated()
+
+
+class CandidateDecision(SQLModel, table=True):
+    """A reviewer's decision on a candidate link, with the reason and the fields it saw."""
+
+    __tablename__ = "candidate_decision"
+    __table_args__ = (
+        CheckConstraint("decision IN ('confirm', 'reject')", name="decision"),
+        CheckConstraint(
+            "reason IS NULL OR reason IN ('different_person', 'insufficient_information', "
+            "'duplicate_record', 'other')",
+            name="reason",
+        ),
+        CheckConstraint("decision = 'confirm' OR reason IS NOT NULL", name="reject_reason"),
+        Index(None, "link_id", "decided_at"),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    link_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True),
+            ForeignKey("candidate_link.id", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    decision: str = Field(sa_column=Column(Text, nullable=False))
+    reason: str | None = _text()
+    note: str | None = _text()
+    decided_by: str = Field(sa_column=Column(Text, nullable=False))
+    fingerprint: str = Field(sa_column=Column(Text, nullable=False))
+    decided_at: datetime.datetime = _created()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -177,3 +178,18 @@ async def next_reference_value(session: AsyncSession, society_id: uuid.UUID, yea
         .returning(col(ReferenceCounter.last_value))
     )
     return int((await session.exec(statement)).one()[0])
+
+
+async def mark_located(session: AsyncSession, request_ids: Sequence[uuid.UUID]) -> int:
+    """Set open requests to `located` (a confirmed candidate; disclosure still pending)."""
+    if not request_ids:
+        return 0
+    result = await session.exec(
+        update(TracingRequest)
+        .where(
+            col(TracingRequest.id).in_(request_ids),
+            col(TracingRequest.status).not_in(["located", "closed"]),
+        )
+        .values(status="located", version=TracingRequest.version + 1, updated_at=func.now())
+    )
+    return int(result.rowcount or 0)

@@ -125,6 +125,7 @@ class World:
     name_ids: tuple[str, str]
     registration_etag: str
     link_id: str
+    link_etag: str
 
     def path_values(self) -> dict[str, str]:
         """The value of each id path parameter in this world."""
@@ -142,10 +143,8 @@ class World:
         For another society's record this is the best guess an attacker could make (usually
         `"v1"`), so a refusal cannot come from a stale `If-Match`.
         """
-        return (
-            self.request_etag
-            if operation.path_params[0] == "request_id"
-            else self.registration_etag
+        return {"request_id": self.request_etag, "link_id": self.link_etag}.get(
+            operation.path_params[0], self.registration_etag
         )
 
 
@@ -166,6 +165,7 @@ def random_world() -> World:
         name_ids=(fresh(), fresh()),
         registration_etag='"v1"',
         link_id=fresh(),
+        link_etag='"v1"',
     )
 
 
@@ -209,11 +209,15 @@ REQUEST_BODIES: dict[tuple[str, str], BodyFactory] = {
     ("GET", "/v1/audit-events"): no_body,
     ("GET", "/v1/candidate-links"): no_body,
     ("GET", "/v1/candidate-links/{link_id}"): no_body,
+    ("POST", "/v1/candidate-links/{link_id}/decisions"): lambda _: {
+        "decision": "reject",
+        "reason": "different_person",
+    },
 }
 
 
-async def newest_link(owner: httpx.AsyncClient, left: str, right: str) -> str:
-    """Run one match-worker pass in the owner's application; the id of the pair's link."""
+async def newest_link(owner: httpx.AsyncClient, left: str, right: str) -> tuple[str, str]:
+    """Run one match-worker pass in the owner's application; the pair's link id and ETag."""
     runtime = owner._transport.app.state.runtime  # type: ignore[attr-defined]
     await worker.drain(runtime.sessions, runtime.tenant_session, Matcher(), 0.5)
     me = await owner.get("/v1/auth/me")
@@ -222,7 +226,7 @@ async def newest_link(owner: httpx.AsyncClient, left: str, right: str) -> str:
     async with runtime.tenant_session(society) as session:
         link = await candidates.link_for_pair(session, first, second)
     assert link is not None, "the world's mother and her registration are proposed"
-    return str(link.id)
+    return str(link.id), f'"v{link.version}"'
 
 
 async def build_world(owner: httpx.AsyncClient) -> World:
@@ -244,7 +248,7 @@ async def build_world(owner: httpx.AsyncClient) -> World:
     )
     assert person.status_code == 201, person.text
     registered = person.json()
-    link_id = await newest_link(owner, second["id"], registered["id"])
+    link_id, link_etag = await newest_link(owner, second["id"], registered["id"])
     return World(
         request_id=created["id"],
         enquirer_id=first["id"],
@@ -256,6 +260,7 @@ async def build_world(owner: httpx.AsyncClient) -> World:
         name_ids=(registered["names"][0]["id"], registered["names"][1]["id"]),
         registration_etag=person.headers["etag"],
         link_id=link_id,
+        link_etag=link_etag,
     )
 
 

@@ -103,6 +103,14 @@ PROTECTED: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("POST", "/v1/persons/{person_id}/close"): ("status", "closed_at", "version"),
     ("POST", "/v1/persons/{person_id}/names"): ("person_id",),
+    ("POST", "/v1/candidate-links/{link_id}/decisions"): (
+        "status",
+        "decided_by",
+        "decided_at",
+        "link_id",
+        "fingerprint",
+        "probability",
+    ),
 }
 
 WRITE_OPERATIONS = [op for op in OPERATIONS if op.has_body and op.key != TOKEN_ENDPOINT]
@@ -133,6 +141,11 @@ def value_for(field: str, intruder: Staff) -> Any:
         "persons": [],
         "relationships": [],
         "names": [{"full_name": "Injected Name"}],
+        "decided_by": f"user:{intruder.user_id}",
+        "decided_at": "2001-01-01T00:00:00Z",
+        "link_id": str(uuid.uuid4()),
+        "fingerprint": "0" * 64,
+        "probability": 1.0,
     }
     return values[leaf]
 
@@ -166,6 +179,15 @@ def cases() -> list[tuple[Operation, str]]:
         if key in by_key
         for field in (*SERVER_FIELDS, *extra)
     ]
+
+
+@pytest.fixture
+async def client(running_app: FastAPI, staff: StaffFactory) -> AsyncIterator[httpx.AsyncClient]:
+    """A caseworker who also reviews, so that every write route is open to them but for the
+    protected fields."""
+    caller = await staff(("caseworker", "reviewer"))
+    async with http_client(running_app, caller.headers()) as signed_in:
+        yield signed_in
 
 
 @pytest.fixture

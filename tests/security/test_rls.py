@@ -317,6 +317,8 @@ async def two_societies(bare_client, staff, runtime) -> tuple[Tenant, Tenant]:
     south = await populate(bare_client, await staff(society="rls-south"))
     matched = await worker.drain(runtime.sessions, runtime.tenant_session, Matcher(), 0.5)
     assert matched.links >= 2, "each society's mother and her registration are proposed"
+    for code in ("rls-north", "rls-south"):
+        await reject_first_candidate(bare_client, await staff(("reviewer",), society=code))
     assert await seal_all(runtime.sessions) > 0
     for tenant in (north, south):
         read = await bare_client.get(
@@ -324,6 +326,19 @@ async def two_societies(bare_client, staff, runtime) -> tuple[Tenant, Tenant]:
         )
         assert read.status_code == 200, read.text
     return north, south
+
+
+async def reject_first_candidate(client: httpx.AsyncClient, reviewer: Staff) -> None:
+    """A reviewer's decision on the first proposed pair of their society."""
+    headers = reviewer.headers("review")
+    queue = await client.get("/v1/candidate-links", headers=headers)
+    link = queue.json()["items"][0]
+    decided = await client.post(
+        f"/v1/candidate-links/{link['id']}/decisions",
+        json={"decision": "reject", "reason": "insufficient_information"},
+        headers={**headers, "If-Match": f'"v{link["version"]}"'},
+    )
+    assert decided.status_code == 200, decided.text
 
 
 async def owner_counts(connection: AsyncConnection, tables: list[str], society_id: uuid.UUID):

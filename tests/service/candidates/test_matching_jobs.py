@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import uuid
 
+import pytest
 from sqlalchemy import text
 
 from matching import Matcher
@@ -163,3 +164,91 @@ async def test_another_societys_persons_are_never_candidates(client, staff, runt
     await client.post("/v1/registrations", json=registration(), headers=other.headers())
     await drain(runtime)
     assert await owner_rows(connection, "SELECT id FROM candidate_link") == []
+
+
+def brother(role: str, name: str, born: str, father: str, **extra) -> dict:
+    """A man of a pair of brothers (the same father)."""
+    person = {
+        "role": role,
+        "names": [{"full_name": name}],
+        "sex": "male",
+        "birth_date": {"text": born},
+        "father_name": father,
+        **extra,
+    }
+    return person
+
+
+async def test_two_brothers_seeking_each_other_are_a_reciprocal_pair(client, runtime, connection):
+    """Ahmed seeks his brother Karim; Karim, in another request, seeks Ahmed."""
+    first = tracing_request(
+        persons=[
+            brother("enquirer", "أحمد يوسف", "1988-05-02", "يوسف"),
+            brother(
+                "sought_person",
+                "كريم يوسف",
+                "1992-11-20",
+                "يوسف",
+                relationship_to_enquirer="brother",
+            ),
+        ]
+    )
+    second = tracing_request(
+        persons=[
+            brother("enquirer", "Karim Youssef", "20/11/1992", "Youssef"),
+            brother(
+                "sought_person",
+                "Ahmad Yousef",
+                "1988",
+                "Yousef",
+                relationship_to_enquirer="brother",
+            ),
+        ]
+    )
+    for body in (first, second):
+        assert (await client.post("/v1/tracing-requests", json=body)).status_code == 201
+    await drain(runtime)
+    links = await owner_rows(
+        connection, "SELECT kind, probability, match_weight, explanation FROM candidate_link"
+    )
+    assert sorted(link.kind for link in links) == ["reciprocal", "reciprocal"]
+    for link in links:
+        mirror = link.explanation["reciprocal"]
+        assert mirror["bits"] == 6.0
+        assert mirror["probability"] >= THRESHOLD
+        fields = sum(field["bits"] for field in link.explanation["fields"].values())
+        assert link.match_weight == pytest.approx(fields + 6.0, abs=0.1)
+
+
+async def test_a_one_sided_search_is_no_reciprocal_pair(client, runtime, connection):
+    """Karim seeks someone else: his match with Ahmed's sought brother stays one-sided."""
+    first = tracing_request(
+        persons=[
+            brother("enquirer", "أحمد يوسف", "1988-05-02", "يوسف"),
+            brother(
+                "sought_person",
+                "كريم يوسف",
+                "1992-11-20",
+                "يوسف",
+                relationship_to_enquirer="brother",
+            ),
+        ]
+    )
+    second = tracing_request(
+        persons=[
+            brother("enquirer", "Karim Youssef", "20/11/1992", "Youssef"),
+            {
+                "role": "sought_person",
+                "names": [{"full_name": "Layla Haddad"}],
+                "sex": "female",
+                "birth_date": {"text": "1995"},
+                "relationship_to_enquirer": "spouse",
+            },
+        ]
+    )
+    for body in (first, second):
+        assert (await client.post("/v1/tracing-requests", json=body)).status_code == 201
+    await drain(runtime)
+    links = await owner_rows(connection, "SELECT kind, explanation FROM candidate_link")
+    assert [link.kind for link in links] == ["sought_enquirer"]
+    assert "reciprocal" not in links[0].explanation
