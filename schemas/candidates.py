@@ -109,3 +109,24 @@ class CandidateLinkPublic(CandidateLinkSummary):
     left: PersonPublic
     right: PersonPublic
     decisions: list[DecisionPublic]
+
+
+class LinkEventPublic(WireModel):
+    """An entry of the society's feed of candidate links and decisions."""
+
+    seq: int = Field(description="Contiguous per society, in commit order.")
+    type: str = Field(
+        examples=["candidate.proposed"],
+        description="candidate.proposed, candidate.reproposed, candidate.confirmed, "
+        "candidate.rejected or decision.recorded",
+    )
+    link_id: uuid.UUID
+    decision_id: uuid.UUID | None
+    occurred_at: datetime.datetime
+
+
+class EventFeed(WireModel):
+    """A page of the feed; pass `next_after` back as `after` to poll for what follows."""
+
+    items: list[LinkEventPublic]
+    next_after: int = Field(description="The last `seq` seen (your `after` if none is new).")

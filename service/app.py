@@ -17,6 +17,7 @@ from service.audit.service import sealer
 from service.auth.authenticate import Authenticate
 from service.auth.routes import router as auth_router
 from service.auth.routes import well_known as well_known_router
+from service.candidates.events import router as events_router
 from service.candidates.routes import router as candidates_router
 from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from service.middleware import BodySizeLimit, ProblemOnCrash
@@ -89,6 +90,7 @@ def create_app(
     app.include_router(tracing_router, prefix="/v1")
     app.include_router(persons_router, prefix="/v1")
     app.include_router(candidates_router, prefix="/v1")
+    app.include_router(events_router, prefix="/v1")
     app.include_router(audit_router, prefix="/v1")
     install_metrics(app, registry)
     _serve_problems_as_problem_json(app)

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.db.models import CandidateDecision, CandidateLink, MatchJob, PersonKey
+from service.db.models import CandidateDecision, CandidateLink, LinkEvent, MatchJob, PersonKey
 
 
 async def replace_keys(
@@ -323,3 +323,14 @@ async def set_link_status(
         update(CandidateLink).where(col(CandidateLink.id) == link.id).values(**values)
     )
     await session.refresh(link)
+
+
+async def events_after(session: AsyncSession, after: int, limit: int) -> Sequence[LinkEvent]:
+    """The society's feed after `after`, in order."""
+    statement = (
+        select(LinkEvent)
+        .where(col(LinkEvent.seq) > after)
+        .order_by(col(LinkEvent.seq))
+        .limit(limit)
+    )
+    return (await session.exec(statement)).all()

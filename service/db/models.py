@@ -673,3 +673,45 @@ class CandidateDecision(SQLModel, table=True):
     decided_by: str = Field(sa_column=Column(Text, nullable=False))
     fingerprint: str = Field(sa_column=Column(Text, nullable=False))
     decided_at: datetime.datetime = _created()
+
+
+class EventCounter(SQLModel, table=True):
+    """The last event number given out per society (its row lock orders the feed)."""
+
+    __tablename__ = "event_counter"
+
+    society_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("society.id", ondelete="RESTRICT"), primary_key=True
+        )
+    )
+    last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class LinkEvent(SQLModel, table=True):
+    """An entry of a society's feed: a candidate proposed or decided, a decision recorded.
+
+    Written by triggers on `candidate_link` and `candidate_decision`, numbered from the
+    society's counter in the writing transaction: numbers are contiguous and follow commit
+    order, so a reader polling `seq > n` neither misses nor repeats an event.
+    """
+
+    __tablename__ = "link_event"
+    __table_args__ = (
+        CheckConstraint(
+            "type IN ('candidate.proposed', 'candidate.reproposed', 'candidate.confirmed', "
+            "'candidate.rejected', 'decision.recorded')",
+            name="type",
+        ),
+    )
+
+    society_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("society.id", ondelete="RESTRICT"), primary_key=True
+        )
+    )
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    type: str = Field(sa_column=Column(Text, nullable=False))
+    link_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False))
+    decision_id: uuid.UUID | None = Field(default=None, sa_column=Column(UUID(as_uuid=True)))
+    occurred_at: datetime.datetime = _created()

@@ -208,6 +208,7 @@ REQUEST_BODIES: dict[tuple[str, str], BodyFactory] = {
     ("DELETE", "/v1/persons/{person_id}/names/{name_id}"): no_body,
     ("GET", "/v1/audit-events"): no_body,
     ("GET", "/v1/candidate-links"): no_body,
+    ("GET", "/v1/events"): no_body,
     ("GET", "/v1/candidate-links/{link_id}"): no_body,
     ("POST", "/v1/candidate-links/{link_id}/decisions"): lambda _: {
         "decision": "reject",
