@@ -15,6 +15,7 @@ import uvicorn
 
 from service.candidates.processes import running_workers
 from service.cli.admin import audit_app, clients_app, keys_app, societies_app, users_app
+from service.cli.ingest import import_command
 from service.cli.link import dedupe_command, link_command
 from service.db.embedded import EmbeddedDatabaseError
 from service.observability import configure_logging
@@ -183,6 +184,7 @@ async def _work(settings: Settings, parent_pid: int | None) -> None:
             await watcher
 
 
+app.command("import")(import_command)
 app.command("link")(link_command)
 app.command("dedupe")(dedupe_command)
 app.add_typer(societies_app, name="societies")

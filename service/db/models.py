@@ -715,3 +715,34 @@ class LinkEvent(SQLModel, table=True):
     link_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False))
     decision_id: uuid.UUID | None = Field(default=None, sa_column=Column(UUID(as_uuid=True)))
     occurred_at: datetime.datetime = _created()
+
+
+class ImportRun(SQLModel, table=True):
+    """A bulk import of one file into one society: how far it got, so a rerun resumes there.
+
+    `next_item` advances in the same transaction as each batch's records: a crash loses at most
+    the batch in progress, and resuming never imports an item twice.
+    """
+
+    __tablename__ = "import_run"
+    __table_args__ = (UniqueConstraint("society_id", "file_digest"),)
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    file_digest: str = Field(sa_column=Column(Text, nullable=False))
+    file_name: str = Field(sa_column=Column(Text, nullable=False))
+    total_items: int = Field(sa_column=Column(Integer, nullable=False))
+    next_item: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    imported: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    failed: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    started_at: datetime.datetime = _created()
+    updated_at: datetime.datetime = _updated()
+    finished_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )

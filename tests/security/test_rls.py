@@ -13,6 +13,7 @@ pool, no response of one society ever carries a row of the other.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 import uuid
@@ -29,6 +30,7 @@ from matching import Matcher
 from service.audit.service import seal_all
 from service.candidates import worker
 from service.db.engine import APP_ROLE, AUTH_ROLE, scoped_session, tenant_session
+from service.ingest.run import import_file
 from service.runtime import Runtime, StartupError, check_request_role
 from tests.conftest import Staff, http_client
 from tests.service.payloads import (
@@ -311,10 +313,21 @@ async def test_every_tenant_table_has_the_society_isolation_policy(connection):
 
 
 @pytest.fixture
-async def two_societies(bare_client, staff, runtime) -> tuple[Tenant, Tenant]:
+async def two_societies(bare_client, staff, runtime, tmp_path) -> tuple[Tenant, Tenant]:
     """Data of two societies in every tenant table (sealed audit events and queued ones too)."""
     north = await populate(bare_client, await staff(society="rls-north"))
     south = await populate(bare_client, await staff(society="rls-south"))
+    for tenant in (north, south):
+        imported = tmp_path / f"{tenant.staff.society_code}.jsonl"
+        line = {
+            "type": "registration",
+            "registration_kind": "found",
+            "names": [{"full_name": "Ayan Warsame"}],
+        }
+        imported.write_text(json.dumps(line) + "\n", encoding="utf-8")
+        staff_of = tenant.staff
+        report = await import_file(runtime, imported, staff_of.society_id, staff_of.society_code)
+        assert report.imported == 1
     matched = await worker.drain(runtime.sessions, runtime.tenant_session, Matcher(), 0.5)
     assert matched.links >= 2, "each society's mother and her registration are proposed"
     for code in ("rls-north", "rls-south"):

@@ -1,0 +1,1 @@
+"""Bulk ingestion: `kintrace import FILE` (CSV or JSON Lines) through the API's own services."""

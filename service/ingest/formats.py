@@ -1,0 +1,176 @@
+"""Reading import files into the API's own request models, one item per record.
+
+JSON Lines: one object per line, `{"type": "registration", ...}` with the fields of
+`POST /v1/registrations`, or `{"type": "tracing_request", ...}` with those of
+`POST /v1/tracing-requests`.
+
+CSV: the `kintrace link` columns (`id, full_name, given_name, family_name, father_name,
+other_names, sex, birth_date, birth_place, nationality`) plus `record_type` (`registration`,
+the default, `enquirer` or `sought_person`), `registration_kind` (default `found`),
+`registration_source`, `registration_date`, `mother_name`, `last_known_place`, `request_ref`
+(the rows sharing it form one tracing request, in the order of their first row) and
+`relationship_to_enquirer`. Items come in a fixed order for a given file, so an import can
+resume at an item number.
+
+A row that cannot become a valid item is reported (`line N: reason`) and skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas.persons import RegistrationCreate
+from schemas.tracing import TracingRequestCreate
+
+Item = RegistrationCreate | TracingRequestCreate
+SEXES = {"m": "male", "male": "male", "f": "female", "female": "female", "x": "other"}
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """One item of a file (or the reason its line could not become one)."""
+
+    line: int
+    item: Item | None
+    problem: str | None = None
+
+
+def _validation_problem(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(part) for part in first.get("loc", ())) or "record"
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"{where}: {first.get('msg', 'invalid')}{more}"
+
+
+def read_jsonl(path: Path) -> Iterator[Parsed]:
+    """Items of a JSON Lines file, in file order."""
+    with path.open(encoding="utf-8-sig") as lines:
+        for number, text in enumerate(lines, start=1):
+            if not text.strip():
+                continue
+            try:
+                document = json.loads(text)
+                if not isinstance(document, dict):
+                    raise ValueError("a line must be a JSON object")
+                kind = document.pop("type", None)
+                model: type[Item]
+                if kind == "registration":
+                    model = RegistrationCreate
+                elif kind == "tracing_request":
+                    model = TracingRequestCreate
+                else:
+                    raise ValueError('`type` must be "registration" or "tracing_request"')
+                yield Parsed(number, model.model_validate(document))
+            except ValidationError as err:
+                yield Parsed(number, None, _validation_problem(err))
+            except ValueError as err:
+                yield Parsed(number, None, str(err))
+
+
+def _cell(row: dict[str, str | None], column: str) -> str | None:
+    value = (row.get(column) or "").strip()
+    return value or None
+
+
+def _person(row: dict[str, str | None]) -> dict[str, Any]:
+    """The person fields of a CSV row as a request body (validated by the caller's model)."""
+    parts = {
+        key: _cell(row, column)
+        for key, column in (
+            ("given", "given_name"),
+            ("family", "family_name"),
+            ("father", "father_name"),
+        )
+        if _cell(row, column)
+    }
+    names: list[dict[str, Any]] = []
+    if _cell(row, "full_name") or parts:
+        names.append({"full_name": _cell(row, "full_name"), **({"parts": parts} if parts else {})})
+    for alias in (_cell(row, "other_names") or "").split("|"):
+        if alias.strip():
+            names.append({"kind": "alias", "full_name": alias.strip()})
+    person: dict[str, Any] = {"names": names}
+    sex = _cell(row, "sex")
+    if sex:
+        person["sex"] = SEXES.get(sex.casefold(), sex)
+    if _cell(row, "birth_date"):
+        person["birth_date"] = {"text": _cell(row, "birth_date")}
+    for column in ("birth_place", "last_known_place"):
+        if _cell(row, column):
+            person[column] = {"text": _cell(row, column)}
+    nationality = _cell(row, "nationality")
+    if nationality:
+        person["nationalities"] = [nationality.upper()]
+    for column in ("father_name", "mother_name"):
+        if _cell(row, column):
+            person[column] = _cell(row, column)
+    return person
+
+
+def read_csv(path: Path) -> Iterator[Parsed]:
+    """Items of a CSV file: registrations in place, request persons grouped by `request_ref`."""
+    requests: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+    order: list[tuple[int, str | None, Parsed | None]] = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            number = reader.line_num
+            kind = _cell(row, "record_type") or "registration"
+            person = _person(row)
+            if kind == "registration":
+                body = {
+                    **person,
+                    "registration_kind": _cell(row, "registration_kind") or "found",
+                    **{
+                        column: _cell(row, column)
+                        for column in ("registration_source", "registration_date")
+                        if _cell(row, column)
+                    },
+                }
+                order.append((number, None, _validated(number, RegistrationCreate, body)))
+            elif kind in ("enquirer", "sought_person"):
+                reference = _cell(row, "request_ref")
+                if reference is None:
+                    order.append((number, None, Parsed(number, None, "request_ref is missing")))
+                    continue
+                person["role"] = kind
+                relationship = _cell(row, "relationship_to_enquirer")
+                if relationship:
+                    person["relationship_to_enquirer"] = relationship
+                if reference not in requests:
+                    requests[reference] = (number, [])
+                    order.append((number, reference, None))
+                requests[reference][1].append(person)
+            else:
+                problem = f"record_type {kind!r} is not registration, enquirer or sought_person"
+                order.append((number, None, Parsed(number, None, problem)))
+    for number, reference, parsed in order:
+        if reference is None:
+            assert parsed is not None
+            yield parsed
+        else:
+            persons = requests[reference][1]
+            yield _validated(number, TracingRequestCreate, {"persons": persons})
+
+
+def _validated(number: int, model: type[Item], body: dict[str, Any]) -> Parsed:
+    try:
+        return Parsed(number, model.model_validate(body))
+    except ValidationError as err:
+        return Parsed(number, None, _validation_problem(err))
+
+
+def read_items(path: Path) -> list[Parsed]:
+    """Every item of a file, by its extension (`.jsonl`/`.ndjson` or `.csv`)."""
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        return list(read_jsonl(path))
+    if path.suffix.lower() == ".csv":
+        return list(read_csv(path))
+    raise ValueError(f"{path.name}: use a .csv or .jsonl file")
