@@ -334,3 +334,49 @@ async def events_after(session: AsyncSession, after: int, limit: int) -> Sequenc
         .limit(limit)
     )
     return (await session.exec(statement)).all()
+
+
+async def enqueue_many(
+    session: AsyncSession, society_id: uuid.UUID, person_ids: Sequence[uuid.UUID]
+) -> None:
+    """Queue persons for matching (those with a pending job keep it)."""
+    if not person_ids:
+        return
+    statement = (
+        insert(MatchJob)
+        .values([{"society_id": society_id, "person_id": person_id} for person_id in person_ids])
+        .on_conflict_do_nothing(
+            index_elements=["person_id"], index_where=text("finished_at IS NULL")
+        )
+    )
+    await session.exec(statement)
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """Decided links whose probability fell in [low, high)."""
+
+    low: float
+    high: float
+    confirmed: int
+    rejected: int
+
+
+async def decided_bands(session: AsyncSession, edges: Sequence[float]) -> list[Band]:
+    """Confirmed and rejected links per probability band (the last band includes 1.0)."""
+    bands = []
+    for low, high in zip(edges, edges[1:], strict=False):
+        upper = (
+            col(CandidateLink.probability) <= high
+            if high >= 1.0
+            else col(CandidateLink.probability) < high
+        )
+        statement = (
+            select(CandidateLink.status, func.count())
+            .where(col(CandidateLink.probability) >= low, upper)
+            .where(col(CandidateLink.status).in_(["confirmed", "rejected"]))
+            .group_by(CandidateLink.status)
+        )
+        counts = dict((await session.exec(statement)).all())
+        bands.append(Band(low, high, counts.get("confirmed", 0), counts.get("rejected", 0)))
+    return bands

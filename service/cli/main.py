@@ -17,6 +17,7 @@ from service.candidates.processes import running_workers
 from service.cli.admin import audit_app, clients_app, keys_app, societies_app, users_app
 from service.cli.ingest import import_command
 from service.cli.link import dedupe_command, link_command
+from service.cli.matching import model_app, rematch_command
 from service.db.embedded import EmbeddedDatabaseError
 from service.observability import configure_logging
 from service.runtime import Runtime, StartupError, open_runtime
@@ -185,6 +186,8 @@ async def _work(settings: Settings, parent_pid: int | None) -> None:
 
 
 app.command("import")(import_command)
+app.command("rematch")(rematch_command)
+app.add_typer(model_app, name="model")
 app.command("link")(link_command)
 app.command("dedupe")(dedupe_command)
 app.add_typer(societies_app, name="societies")

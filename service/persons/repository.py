@@ -388,3 +388,14 @@ async def delete_relationship(
         .returning(col(PersonRelationship.id))
     )
     return result.first() is not None
+
+
+async def active_person_ids(
+    session: AsyncSession, after: uuid.UUID | None, limit: int
+) -> list[uuid.UUID]:
+    """Ids of the session's society's active persons, in id order after `after`."""
+    statement = select(Person.id).where(Person.status == "active")
+    if after is not None:
+        statement = statement.where(col(Person.id) > after)
+    statement = statement.order_by(col(Person.id)).limit(limit)
+    return list((await session.exec(statement)).all())

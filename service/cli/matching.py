@@ -1,0 +1,78 @@
+"""`kintrace rematch` and `kintrace model evaluate`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, TaskID
+
+from service.candidates.maintenance import BandReport, evaluate_society, rematch_society
+from service.cli.admin import with_runtime
+from service.runtime import Runtime
+from service.societies import repository as societies
+
+model_app = typer.Typer(help="The matching model and reviewers' decisions.", no_args_is_help=True)
+
+
+async def _society_ids(runtime: Runtime, code: str | None) -> list[tuple[uuid.UUID, str]]:
+    async with runtime.sessions() as session:
+        listed = await societies.all_codes(session)
+    chosen = [(society_id, found) for society_id, found in listed if code in (None, found)]
+    if code is not None and not chosen:
+        raise typer.BadParameter(f"no society {code!r}", param_hint="--society")
+    return chosen
+
+
+def _advance(bar: Progress, task: TaskID) -> Callable[[int], None]:
+    def advance(done: int) -> None:
+        bar.update(task, completed=done)
+
+    return advance
+
+
+def rematch_command(
+    society: Annotated[str | None, typer.Option(help="Only this society (default: all).")] = None,
+) -> None:
+    """Queue every open person for matching again (after a new model version or threshold).
+
+    The running workers do the scoring; decided pairs stay decided. Safe to interrupt and rerun.
+    """
+
+    async def work(runtime: Runtime) -> int:
+        total = 0
+        with Progress(transient=False) as bar:
+            for society_id, code in await _society_ids(runtime, society):
+                total += await rematch_society(
+                    runtime, society_id, _advance(bar, bar.add_task(f"queueing {code}"))
+                )
+        return total
+
+    queued = with_runtime(work)
+    typer.echo(f"{queued} person(s) queued for matching")
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+@model_app.command("evaluate")
+def evaluate_command(
+    society: Annotated[str, typer.Option(help="The society whose decisions to read.")],
+) -> None:
+    """Precision and recall per probability band, from reviewers' decisions."""
+
+    async def work(runtime: Runtime) -> list[BandReport]:
+        ((society_id, _),) = await _society_ids(runtime, society)
+        return await evaluate_society(runtime, society_id)
+
+    reports = with_runtime(work)
+    typer.echo("band          confirmed  rejected  precision  recall_at_or_above")
+    for report in reports:
+        typer.echo(
+            f"[{report.low:.2f}, {report.high:.2f}{']' if report.high >= 1 else ')'}"
+            f"  {report.confirmed:>9}  {report.rejected:>8}  {_percent(report.precision):>9}"
+            f"  {_percent(report.recall_at_or_above):>18}"
+        )

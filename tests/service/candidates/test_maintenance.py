@@ -1,0 +1,93 @@
+"""Re-matching open records without touching decided pairs, and the model's precision and
+recall per probability band from reviewers' decisions."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import text
+
+from matching import Matcher
+from service.candidates import worker
+from service.candidates.maintenance import evaluate, rematch_society
+from service.candidates.repository import Band
+from tests.conftest import truncate_all
+from tests.service.payloads import (
+    REGISTERED_MOTHER,
+    SOUGHT_MOTHER,
+    enquirer,
+    registration,
+    sought_person,
+    tracing_request,
+)
+
+
+def test_precision_per_band_and_recall_above_it():
+    bands = [Band(0.5, 0.8, 1, 3), Band(0.8, 0.95, 3, 1), Band(0.95, 1.0, 6, 0)]
+    reports = evaluate(bands)
+    assert [r.precision for r in reports] == [0.25, 0.75, 1.0]
+    assert [r.recall_at_or_above for r in reports] == [1.0, 0.9, 0.6]
+    assert evaluate([Band(0.5, 1.0, 0, 0)])[0].precision is None
+
+
+async def test_rematch_queues_every_open_person_and_leaves_decisions_alone(
+    client, runtime, staff, caseworker, connection
+):
+    reviewer = await staff(("reviewer",))
+    body = tracing_request(persons=[enquirer(), sought_person(**SOUGHT_MOTHER)])
+    await client.post("/v1/tracing-requests", json=body)
+    await client.post("/v1/registrations", json=registration(**REGISTERED_MOTHER))
+    await worker.drain(runtime.sessions, runtime.tenant_session, Matcher(), 0.5)
+    queue = await client.get("/v1/candidate-links", headers=reviewer.headers("review"))
+    link = queue.json()["items"][0]
+    rejected = await client.post(
+        f"/v1/candidate-links/{link['id']}/decisions",
+        json={"decision": "reject", "reason": "different_person"},
+        headers={**reviewer.headers("review"), "If-Match": f'"v{link["version"]}"'},
+    )
+    assert rejected.status_code == 200
+    seen: list[int] = []
+    queued = await rematch_society(runtime, caseworker.society_id, seen.append, batch=2)
+    assert queued == 3
+    assert seen == [2, 3]
+    again = await rematch_society(runtime, caseworker.society_id)  # pending jobs are kept
+    assert again == 3
+    await connection.execute(text("RESET ROLE"))
+    pending = "SELECT count(*) FROM match_job WHERE finished_at IS NULL"
+    assert (await connection.execute(text(pending))).scalar() == 3
+    done = await worker.drain(runtime.sessions, runtime.tenant_session, Matcher(), 0.5)
+    assert done.jobs == 3
+    await connection.execute(text("RESET ROLE"))
+    status = (await connection.execute(text("SELECT status FROM candidate_link"))).scalar()
+    assert status == "rejected"
+
+
+@pytest.mark.parametrize("command", [["rematch"], ["model", "evaluate", "--society", "cli"]])
+async def test_the_commands_run(database_url, engine, command):
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "KINTRACE_SECRET_KEY": "kintrace-test-secret",
+        "KINTRACE_LOG_JSON": "true",
+    }
+
+    def kintrace(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "service.cli", *args],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    try:
+        assert kintrace("societies", "create", "cli", "--name", "CLI").returncode == 0
+        done = kintrace(*command)
+        assert done.returncode == 0, done.stderr
+        expected = "queued for matching" if command[0] == "rematch" else "[0.99, 1.00]"
+        assert expected in done.stdout
+    finally:
+        await truncate_all(engine)
