@@ -24,6 +24,7 @@ from service.middleware import BodySizeLimit, ProblemOnCrash
 from service.observability import PoolCollector, install_metrics
 from service.persons.routes import router as persons_router
 from service.runtime import Runtime, open_runtime
+from service.search.routes import router as search_router
 from service.security_headers import SecurityHeaders
 from service.settings import Settings, get_settings
 from service.tracing.routes import router as tracing_router
@@ -91,6 +92,7 @@ def create_app(
     app.include_router(persons_router, prefix="/v1")
     app.include_router(candidates_router, prefix="/v1")
     app.include_router(events_router, prefix="/v1")
+    app.include_router(search_router, prefix="/v1")
     app.include_router(audit_router, prefix="/v1")
     install_metrics(app, registry)
     _serve_problems_as_problem_json(app)

@@ -54,6 +54,7 @@ class Runtime:
     authenticator: Authenticator
     rate_limits: TokenBuckets
     secret: bytes
+    search_limits: TokenBuckets
 
     def tenant_session(self, society_id: uuid.UUID) -> AsyncSession:
         """A request-role session confined to one society, carrying its blocking-key secret."""
@@ -168,6 +169,9 @@ async def build_runtime(
             rate_per_second=settings.rate_limit_per_second, burst=settings.rate_limit_burst
         ),
         secret=secret,
+        search_limits=TokenBuckets(
+            rate_per_second=settings.search_per_minute / 60, burst=settings.search_burst
+        ),
     )
 
 

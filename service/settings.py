@@ -119,6 +119,14 @@ class Settings(BaseSettings):
         lt=1,
         description="Probability at or above which a pair is proposed to reviewers.",
     )
+    search_per_minute: float = Field(default=30.0, gt=0, description="Searches per caller.")
+    search_burst: int = Field(default=10, ge=1)
+    search_flag_per_hour: int = Field(
+        default=50,
+        ge=1,
+        description="More searches than this in an hour flag the caller to supervisors and "
+        "the data-protection officer.",
+    )
     minor_age: int = Field(
         default=18,
         ge=1,

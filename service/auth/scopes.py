@@ -20,6 +20,7 @@ class Scope(StrEnum):
     TRACING_CLOSE = "tracing:close"
     AUDIT_READ = "audit:read"
     REVIEW = "review"
+    OVERSIGHT = "oversight"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -28,16 +29,25 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.TRACING_CLOSE: "Close tracing requests and persons.",
     Scope.AUDIT_READ: "Read the society's audit trail.",
     Scope.REVIEW: "Read candidate links and decide on them.",
+    Scope.OVERSIGHT: "See who searched unusually much (search flags).",
 }
 
 ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
     StaffRole.CASEWORKER: frozenset({Scope.TRACING_READ, Scope.TRACING_WRITE, Scope.TRACING_CLOSE}),
     StaffRole.REVIEWER: frozenset({Scope.TRACING_READ, Scope.REVIEW}),
     StaffRole.SUPERVISOR: frozenset(
-        {Scope.TRACING_READ, Scope.TRACING_WRITE, Scope.TRACING_CLOSE, Scope.REVIEW}
+        {
+            Scope.TRACING_READ,
+            Scope.TRACING_WRITE,
+            Scope.TRACING_CLOSE,
+            Scope.REVIEW,
+            Scope.OVERSIGHT,
+        }
     ),
     StaffRole.AUDITOR: frozenset({Scope.AUDIT_READ}),
-    StaffRole.DATA_PROTECTION_OFFICER: frozenset({Scope.TRACING_READ, Scope.AUDIT_READ}),
+    StaffRole.DATA_PROTECTION_OFFICER: frozenset(
+        {Scope.TRACING_READ, Scope.AUDIT_READ, Scope.OVERSIGHT}
+    ),
     StaffRole.ADMIN: frozenset(),
     StaffRole.PARTNER: frozenset({Scope.TRACING_READ, Scope.TRACING_WRITE}),
 }

@@ -458,7 +458,10 @@ class AuditEvent(SQLModel, table=True):
     """Who did what to which records, why, and when; never the personal data itself."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index(None, "society_id", "position"),)
+    __table_args__ = (
+        Index(None, "society_id", "position"),
+        Index(None, "actor", "action", "occurred_at"),
+    )
 
     id: uuid.UUID = _id()
     society_id: uuid.UUID = _society_fk()
@@ -746,3 +749,18 @@ class ImportRun(SQLModel, table=True):
     finished_at: datetime.datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True))
     )
+
+
+class SearchFlag(SQLModel, table=True):
+    """A principal whose search volume exceeded the society's rule, for supervisors and the
+    data-protection officer to look into."""
+
+    __tablename__ = "search_flag"
+    __table_args__ = (Index(None, "society_id", "flagged_at"), Index(None, "principal"))
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    principal: str = Field(sa_column=Column(Text, nullable=False))
+    searches_last_hour: int = Field(sa_column=Column(Integer, nullable=False))
+    rule: str = Field(sa_column=Column(Text, nullable=False))
+    flagged_at: datetime.datetime = _created()

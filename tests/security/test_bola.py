@@ -209,6 +209,8 @@ REQUEST_BODIES: dict[tuple[str, str], BodyFactory] = {
     ("GET", "/v1/audit-events"): no_body,
     ("GET", "/v1/candidate-links"): no_body,
     ("GET", "/v1/events"): no_body,
+    ("POST", "/v1/search"): lambda _: {"name": "Fatma Hasan", "birth_date": "1960"},
+    ("GET", "/v1/search-flags"): no_body,
     ("GET", "/v1/candidate-links/{link_id}"): no_body,
     ("POST", "/v1/candidate-links/{link_id}/decisions"): lambda _: {
         "decision": "reject",

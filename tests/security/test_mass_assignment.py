@@ -103,6 +103,7 @@ PROTECTED: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("POST", "/v1/persons/{person_id}/close"): ("status", "closed_at", "version"),
     ("POST", "/v1/persons/{person_id}/names"): ("person_id",),
+    ("POST", "/v1/search"): ("person_id", "status"),
     ("POST", "/v1/candidate-links/{link_id}/decisions"): (
         "status",
         "decided_by",

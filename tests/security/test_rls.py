@@ -30,8 +30,10 @@ from matching import Matcher
 from service.audit.service import seal_all
 from service.candidates import worker
 from service.db.engine import APP_ROLE, AUTH_ROLE, scoped_session, tenant_session
+from service.db.models import SearchFlag
 from service.ingest.run import import_file
 from service.runtime import Runtime, StartupError, check_request_role
+from service.search import repository as search_repository
 from tests.conftest import Staff, http_client
 from tests.service.payloads import (
     REGISTERED_MOTHER,
@@ -328,6 +330,15 @@ async def two_societies(bare_client, staff, runtime, tmp_path) -> tuple[Tenant, 
         staff_of = tenant.staff
         report = await import_file(runtime, imported, staff_of.society_id, staff_of.society_code)
         assert report.imported == 1
+        async with runtime.tenant_session(staff_of.society_id) as session:
+            flag = SearchFlag(
+                society_id=staff_of.society_id,
+                principal=f"user:{staff_of.user_id}",
+                searches_last_hour=99,
+                rule="test",
+            )
+            await search_repository.add_flag(session, flag)
+            await session.commit()
     matched = await worker.drain(runtime.sessions, runtime.tenant_session, Matcher(), 0.5)
     assert matched.links >= 2, "each society's mother and her registration are proposed"
     for code in ("rls-north", "rls-south"):
