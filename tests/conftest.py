@@ -37,9 +37,14 @@ from service.db import migrate
 from service.db.embedded import embedded_server
 from service.db.engine import OWNER_ROLE, async_url, auth_session, create_engine, scoped_session
 from service.db.models import AppUser, metadata
+from service.observability import configure_logging
 from service.runtime import Runtime, build_runtime
 from service.settings import Settings
 from service.societies import repository as societies
+
+# Logs as in production (JSON, tracebacks without frame locals): structlog's default console
+# renderer would print every frame's locals, which is slow and not what the service does.
+configure_logging("INFO", as_json=True)
 
 TEST_PASSWORD = "correct horse battery staple"
 DEFAULT_SOCIETY = "local"

@@ -169,51 +169,26 @@ def wait_for_candidates(port: int, headers: dict[str, str]) -> list[dict[str, ob
     raise AssertionError("no candidate link was proposed")
 
 
-def test_workers_propose_candidates_and_die_with_serve(data_dir):
+def test_kill_9_then_restart_then_stop_leaves_nothing_behind(data_dir):
+    """The worker serve started proposes the pair; kill -9 of serve takes the worker with it;
+    the next serve adopts the orphaned PostgreSQL, serves the data, and stops cleanly."""
     port = free_port()
     first = serve(data_dir, port)
     wait_ready(port, first)
     headers = sign_in(data_dir, port)
     body = tracing_request(persons=[enquirer(), sought_person(**SOUGHT_MOTHER)])
-    assert (
-        httpx.post(
-            f"http://127.0.0.1:{port}/v1/tracing-requests", json=body, headers=headers
-        ).status_code
-        == 201
-    )
+    request = httpx.post(f"http://127.0.0.1:{port}/v1/tracing-requests", json=body, headers=headers)
+    assert request.status_code == 201
     found = registration(**REGISTERED_MOTHER)
-    assert (
-        httpx.post(
-            f"http://127.0.0.1:{port}/v1/registrations", json=found, headers=headers
-        ).status_code
-        == 201
-    )
+    created = httpx.post(f"http://127.0.0.1:{port}/v1/registrations", json=found, headers=headers)
+    assert created.status_code == 201
     (link,) = wait_for_candidates(port, headers)
     assert link["kind"] == "sought_registration"
     workers = worker_processes(first.pid)
     first.kill()
     first.communicate(timeout=30)
-    gone, alive = psutil.wait_procs(workers, timeout=15)
+    _, alive = psutil.wait_procs(workers, timeout=15)
     assert alive == [], "workers exit when their serve dies"
-    second = serve(data_dir, port)
-    wait_ready(port, second)
-    returncode, output = stop(second, signal.SIGTERM)
-    assert returncode == 0, output
-    assert postgres_processes(data_dir) == []
-
-
-def test_kill_9_then_restart_then_stop_leaves_nothing_behind(data_dir):
-    port = free_port()
-    first = serve(data_dir, port)
-    wait_ready(port, first)
-    headers = sign_in(data_dir, port)
-    created = httpx.post(
-        f"http://127.0.0.1:{port}/v1/registrations",
-        json={"registration_kind": "found", "names": [{"full_name": "Ayan Warsame"}]},
-        headers=headers,
-    )
-    first.kill()
-    first.communicate(timeout=30)
     assert postgres_processes(data_dir), "the orphaned server is still running"
     second = serve(data_dir, port)
     wait_ready(port, second)
