@@ -10,7 +10,8 @@ from matching.dates import Calendar
 from service.persons.records import NameRecord
 from service.persons.records import PersonRecord as StoredPerson
 
-_SEX = {"male": "M", "female": "F", "other": "X"}
+# Stored sex values as the engine writes them.
+SEX_CODES = {"male": "M", "female": "F", "other": "X"}
 
 
 def _name(name: NameRecord) -> PersonName:
@@ -57,7 +58,7 @@ def matching_record(person: StoredPerson) -> PersonRecord:
     return PersonRecord(
         id=str(person.id),
         names=tuple(name for name in names if not name.is_empty()),
-        sex=_SEX.get(personal.sex),
+        sex=SEX_CODES.get(personal.sex),
         birth_date=fuzzy_date(personal.birth_date),
         birth_place=_place(personal.birth_place),
         nationality=personal.nationalities[0] if personal.nationalities else None,

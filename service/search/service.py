@@ -22,7 +22,7 @@ from schemas.search import SearchHit, SearchQuery, SearchResult
 from service.audit import service as audit
 from service.candidates import keys
 from service.candidates import repository as candidates
-from service.candidates.records import matching_record
+from service.candidates.records import SEX_CODES, matching_record
 from service.db.models import SearchFlag
 from service.errors import UnprocessableContent
 from service.persons import repository as persons
@@ -32,7 +32,6 @@ from service.principal import Access
 from service.search import repository
 
 MAX_SCORED = 200
-_SEX = {"male": "M", "female": "F", "other": "X"}
 NOBODY = uuid.UUID(int=0)
 
 
@@ -68,7 +67,7 @@ def query_record(query: SearchQuery) -> PersonRecord:
     return PersonRecord(
         id="query",
         names=(PersonName(full=query.name),),
-        sex=_SEX.get(query.sex.value) if query.sex else None,
+        sex=SEX_CODES.get(query.sex.value) if query.sex else None,
         birth_date=birth_date,
         birth_place=query.birth_place,
         father_name=query.father_name,

@@ -3,9 +3,7 @@ recall per probability band from reviewers' decisions."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 
 import pytest
 from sqlalchemy import text
@@ -23,6 +21,7 @@ from tests.service.payloads import (
     sought_person,
     tracing_request,
 )
+from tests.service.test_cli import kintrace as run_kintrace
 
 
 def test_precision_per_band_and_recall_above_it():
@@ -67,21 +66,8 @@ async def test_rematch_queues_every_open_person_and_leaves_decisions_alone(
 
 @pytest.mark.parametrize("command", [["rematch"], ["model", "evaluate", "--society", "cli"]])
 async def test_the_commands_run(database_url, engine, command):
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "KINTRACE_SECRET_KEY": "kintrace-test-secret",
-        "KINTRACE_LOG_JSON": "true",
-    }
-
     def kintrace(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "service.cli", *args],
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        return run_kintrace(*args, DATABASE_URL=database_url)
 
     try:
         assert kintrace("societies", "create", "cli", "--name", "CLI").returncode == 0

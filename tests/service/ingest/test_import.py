@@ -4,9 +4,7 @@ row per batch, and resuming a file where an interrupted run stopped."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ from sqlalchemy import text
 from service.ingest.formats import read_items
 from service.ingest.run import import_file
 from tests.conftest import truncate_all
+from tests.service.test_cli import kintrace as run_kintrace
 
 HEADER = (
     "id,full_name,given_name,family_name,father_name,other_names,sex,birth_date,birth_place,nat"
@@ -152,21 +151,8 @@ async def test_an_interrupted_import_resumes_without_duplicates(
 
 
 async def test_the_import_command(database_url, engine, csv_file, tmp_path):
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "KINTRACE_SECRET_KEY": "kintrace-test-secret",
-        "KINTRACE_LOG_JSON": "true",
-    }
-
     def kintrace(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "service.cli", *args],
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        return run_kintrace(*args, DATABASE_URL=database_url)
 
     try:
         assert kintrace("societies", "create", "imports", "--name", "Imports").returncode == 0
