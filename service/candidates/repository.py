@@ -22,36 +22,44 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.db.models import CandidateDecision, CandidateLink, LinkEvent, MatchJob, PersonKey
 
 
-async def replace_keys(
-    session: AsyncSession,
-    *,
-    society_id: uuid.UUID,
-    person_id: uuid.UUID,
-    role: str,
-    keys: Sequence[tuple[bytes, str]],
-) -> None:
-    """Make `keys` the person's blocking keys."""
-    await delete_keys(session, person_id)
-    if keys:
-        await session.exec(
-            insert(PersonKey).values(
-                [
-                    {
-                        "society_id": society_id,
-                        "key_digest": key,
-                        "person_role": role,
-                        "person_id": person_id,
-                        "kind": kind,
-                    }
-                    for key, kind in keys
-                ]
-            )
+@dataclass(frozen=True, slots=True)
+class KeyPosting:
+    """One blocking key of one person, as the keys table stores it."""
+
+    society_id: uuid.UUID
+    digest: bytes
+    kind: str
+    person_role: str
+    person_id: uuid.UUID
+
+
+_INSERT_KEYS = text(
+    """
+    INSERT INTO person_key (society_id, key_digest, person_role, person_id, kind)
+    SELECT * FROM unnest(CAST(:society AS uuid[]), CAST(:digest AS bytea[]),
+                         CAST(:role AS text[]), CAST(:person AS uuid[]), CAST(:kind AS text[]))
+    """
+)
+
+
+async def insert_keys(session: AsyncSession, postings: Sequence[KeyPosting]) -> None:
+    """Store blocking keys: one statement with array parameters, however many persons."""
+    if not postings:
+        return
+    await session.exec(  # type: ignore[call-overload]
+        _INSERT_KEYS.bindparams(
+            society=[posting.society_id for posting in postings],
+            digest=[posting.digest for posting in postings],
+            role=[posting.person_role for posting in postings],
+            person=[posting.person_id for posting in postings],
+            kind=[posting.kind for posting in postings],
         )
+    )
 
 
-async def delete_keys(session: AsyncSession, person_id: uuid.UUID) -> None:
-    """Forget a person's keys (a closed person is no candidate)."""
-    await session.exec(delete(PersonKey).where(col(PersonKey.person_id) == person_id))
+async def delete_keys(session: AsyncSession, person_ids: Sequence[uuid.UUID]) -> None:
+    """Forget persons' keys (before storing new ones; a closed person is no candidate)."""
+    await session.exec(delete(PersonKey).where(col(PersonKey.person_id).in_(person_ids)))
 
 
 async def keys_of(session: AsyncSession, person_id: uuid.UUID) -> list[tuple[bytes, str]]:
@@ -117,18 +125,6 @@ async def candidates(
         )
     )
     return [Candidate(row.person_id, int(row.shared)) for row in result]
-
-
-async def enqueue(session: AsyncSession, society_id: uuid.UUID, person_id: uuid.UUID) -> None:
-    """Queue a person for matching (a pending job for it already covers this change)."""
-    statement = (
-        insert(MatchJob)
-        .values(society_id=society_id, person_id=person_id)
-        .on_conflict_do_nothing(
-            index_elements=["person_id"], index_where=text("finished_at IS NULL")
-        )
-    )
-    await session.exec(statement)
 
 
 async def lease_jobs(
@@ -242,14 +238,21 @@ async def save_link(session: AsyncSession, values: dict[str, Any]) -> None:
     await session.exec(statement)
 
 
-async def withdraw_link(session: AsyncSession, left: uuid.UUID, right: uuid.UUID) -> None:
-    """Drop a still-proposed link whose pair no longer scores above the threshold."""
-    await session.exec(
-        delete(CandidateLink).where(
-            col(CandidateLink.left_person_id) == left,
-            col(CandidateLink.right_person_id) == right,
-            col(CandidateLink.status) == "proposed",
-        )
+async def withdraw_links(
+    session: AsyncSession, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
+) -> None:
+    """Drop still-proposed links whose pairs no longer score above the threshold (one
+    statement for all of a probe's candidates)."""
+    if not pairs:
+        return
+    await session.exec(  # type: ignore[call-overload]
+        text(
+            """
+            DELETE FROM candidate_link
+            WHERE status = 'proposed' AND (left_person_id, right_person_id) IN (
+              SELECT * FROM unnest(CAST(:lefts AS uuid[]), CAST(:rights AS uuid[])))
+            """
+        ).bindparams(lefts=[left for left, _ in pairs], rights=[right for _, right in pairs])
     )
 
 
@@ -342,14 +345,15 @@ async def enqueue_many(
     """Queue persons for matching (those with a pending job keep it)."""
     if not person_ids:
         return
-    statement = (
-        insert(MatchJob)
-        .values([{"society_id": society_id, "person_id": person_id} for person_id in person_ids])
-        .on_conflict_do_nothing(
-            index_elements=["person_id"], index_where=text("finished_at IS NULL")
-        )
+    await session.exec(  # type: ignore[call-overload]
+        text(
+            """
+            INSERT INTO match_job (society_id, person_id)
+            SELECT CAST(:society AS uuid), unnest(CAST(:persons AS uuid[]))
+            ON CONFLICT (person_id) WHERE finished_at IS NULL DO NOTHING
+            """
+        ).bindparams(society=society_id, persons=list(person_ids))
     )
-    await session.exec(statement)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ import datetime
 import hashlib
 import json
 import uuid
-from dataclasses import asdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -67,19 +68,37 @@ def fingerprint(left: PersonRecord, right: PersonRecord) -> str:
     return hashlib.sha256("\n".join(sides).encode()).hexdigest()
 
 
-async def index_person(session: AsyncSession, person: StoredPerson) -> None:
-    """Refresh a person's blocking keys and queue it for matching (same transaction).
+async def index_persons(
+    session: AsyncSession, people: Sequence[StoredPerson], *, new: bool = False
+) -> None:
+    """Refresh persons' blocking keys and queue them for matching (same transaction).
 
-    A closed person keeps no keys: it is no longer a candidate for anyone.
+    A closed person keeps no keys: it is no longer a candidate for anyone. `new` persons have
+    no keys yet, so there are none to forget.
     """
-    if person.status != PersonStatus.ACTIVE:
-        await repository.delete_keys(session, person.id)
+    if not people:
         return
-    digests = keys.digests(keys.secret_of(session), matching_record(person))
-    await repository.replace_keys(
-        session, society_id=person.society_id, person_id=person.id, role=person.role, keys=digests
+    secret = keys.secret_of(session)
+    if not new:
+        await repository.delete_keys(session, [person.id for person in people])
+    active = [person for person in people if person.status == PersonStatus.ACTIVE]
+    await repository.insert_keys(
+        session,
+        [
+            repository.KeyPosting(person.society_id, digest, kind, person.role, person.id)
+            for person in active
+            for digest, kind in keys.digests(secret, matching_record(person))
+        ],
     )
-    await repository.enqueue(session, person.society_id, person.id)
+    for society_id in {person.society_id for person in active}:
+        await repository.enqueue_many(
+            session, society_id, [p.id for p in active if p.society_id == society_id]
+        )
+
+
+async def index_person(session: AsyncSession, person: StoredPerson) -> None:
+    """Refresh one person's blocking keys and queue it for matching (same transaction)."""
+    await index_persons(session, [person])
 
 
 def possibly_minor(person: StoredPerson, minor_age: int, today: datetime.date) -> bool:
@@ -109,6 +128,15 @@ def reviews_required(
     return 1
 
 
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """One candidate the probe was compared with."""
+
+    person_id: uuid.UUID
+    probability: float
+    proposed: bool
+
+
 async def match_person(
     session: AsyncSession,
     society_id: uuid.UUID,
@@ -116,14 +144,15 @@ async def match_person(
     matcher: Matcher,
     threshold: float,
     minor_age: int = 18,
-) -> int:
+) -> list[Scored]:
     """Score a person against its candidates and store the links at or above `threshold`.
 
-    Returns the number of links proposed or refreshed. Decided links are left as decided.
+    Returns every candidate compared, most probable first (`proposed`: a link was proposed or
+    refreshed). Decided links are left as decided.
     """
     found = await persons.get_persons(session, society_id, [person_id])
     if not found or found[0].status != PersonStatus.ACTIVE:
-        return 0
+        return []
     probe = found[0]
     stored_keys = await repository.keys_of(session, person_id)
     candidates = await repository.candidates(
@@ -138,7 +167,8 @@ async def match_person(
     others = await persons.get_persons(session, society_id, [c.person_id for c in candidates])
     probe_record = matcher.prepare(matching_record(probe))
     today = datetime.date.today()
-    proposed = 0
+    scored: list[Scored] = []
+    below: list[tuple[uuid.UUID, uuid.UUID]] = []
     for other in others:
         kind = link_kind(probe.role, other.role)
         same_request = (
@@ -150,18 +180,21 @@ async def match_person(
         other_record = matching_record(other)
         comparison = matcher.compare(probe_record, other_record)
         weight, probability = comparison.match_weight, comparison.probability
-        explanation = comparison.explanation()
+        mirror = None
         if kind == "sought_enquirer":
             mirror = await _reciprocal(session, society_id, probe, other, matcher, threshold)
             if mirror is not None:
                 kind = "reciprocal"
                 weight += RECIPROCAL_BITS
                 probability = matcher.probability(weight)
-                explanation["reciprocal"] = mirror | {"bits": RECIPROCAL_BITS}
         left, right = sorted((probe.id, other.id))
+        scored.append(Scored(other.id, probability, probability >= threshold))
         if probability < threshold:
-            await repository.withdraw_link(session, left, right)
+            below.append((left, right))
             continue
+        explanation = comparison.explanation()  # only for links: it costs more than the score
+        if mirror is not None:
+            explanation["reciprocal"] = mirror | {"bits": RECIPROCAL_BITS}
         values = _link_values(
             society_id,
             left,
@@ -175,8 +208,8 @@ async def match_person(
         )
         values["reviews_required"] = reviews_required(probe, other, minor_age, today)
         await repository.save_link(session, values)
-        proposed += 1
-    return proposed
+    await repository.withdraw_links(session, below)
+    return sorted(scored, key=lambda candidate: -candidate.probability)
 
 
 async def _reciprocal(

@@ -54,12 +54,12 @@ async def run_job(
 ) -> int:
     """Match one person and finish its job in one transaction; the links stored."""
     async with tenant(society_id) as session:
-        links = await service.match_person(
+        scored = await service.match_person(
             session, society_id, person_id, matcher, threshold, minor_age
         )
         await repository.finish_job(session, job_id)
         await session.commit()
-    return links
+    return sum(candidate.proposed for candidate in scored)
 
 
 async def drain_society(

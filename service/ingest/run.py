@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy.exc import DBAPIError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from schemas.enums import Purpose, StaffRole
@@ -24,6 +25,7 @@ from service.errors import KintraceError
 from service.ingest import repository
 from service.ingest.formats import Parsed, read_items
 from service.persons import service as persons
+from service.persons.records import NewPerson
 from service.principal import Access, Principal, PrincipalKind
 from service.runtime import Runtime
 from service.tracing import service as tracing
@@ -61,6 +63,62 @@ async def _store(session: AsyncSession, principal: Principal, parsed: Parsed) ->
     return [created.id, *(p.id for p in created.persons)]
 
 
+async def _store_batch(
+    session: AsyncSession, principal: Principal, batch: list[Parsed], report: ImportReport
+) -> tuple[list[uuid.UUID], int]:
+    """Store a batch's items: registrations together, in a few statements; tracing requests
+    one by one. A record that fails is reported and skipped, the others are kept: when the
+    database refuses the registrations together, they are stored again one at a time, each in
+    its own savepoint, to find the one it refused."""
+    created: list[uuid.UUID] = []
+    problems: list[str] = []
+    registrations: list[tuple[Parsed, NewPerson]] = []
+    for parsed in batch:
+        if parsed.item is None:
+            problems.append(f"line {parsed.line}: {parsed.problem}")
+            continue
+        try:
+            if isinstance(parsed.item, RegistrationCreate):
+                registrations.append((parsed, persons.new_registration(principal, parsed.item)))
+                continue
+            async with session.begin_nested():
+                created += await _store(session, principal, parsed)
+        except KintraceError as err:
+            problems.append(f"line {parsed.line}: {err.detail or err.title}")
+    if registrations:
+        created += await _store_registrations(session, registrations, problems)
+    report.problems += problems
+    return created, len(problems)
+
+
+async def _store_registrations(
+    session: AsyncSession, registrations: list[tuple[Parsed, NewPerson]], problems: list[str]
+) -> list[uuid.UUID]:
+    try:
+        async with session.begin_nested():
+            stored = await persons.store_registrations(session, [new for _, new in registrations])
+        return [person.id for person in stored]
+    except (DBAPIError, KintraceError):
+        pass
+    created: list[uuid.UUID] = []
+    for parsed, new in registrations:
+        try:
+            async with session.begin_nested():
+                stored = await persons.store_registrations(session, [new])
+            created += [person.id for person in stored]
+        except (DBAPIError, KintraceError) as err:
+            problems.append(f"line {parsed.line}: {_refusal(err)}")
+    return created
+
+
+def _refusal(err: Exception) -> str:
+    """What to tell about a record the database refused (no values: the message may hold
+    personal data, so only the kind of refusal)."""
+    if isinstance(err, KintraceError):
+        return err.detail or err.title
+    return f"refused by the database ({type(getattr(err, 'orig', err)).__name__})"
+
+
 async def import_file(
     runtime: Runtime,
     path: Path,
@@ -89,21 +147,9 @@ async def import_file(
     batches = 0
     for first in range(start, len(items), batch_size):
         batch = items[first : first + batch_size]
-        created: list[uuid.UUID] = []
-        failed = 0
         async with runtime.tenant_session(society_id) as session:
             await repository.claim_run(session, society_id, digest, path.name, len(items))
-            for parsed in batch:
-                if parsed.item is None:
-                    failed += 1
-                    report.problems.append(f"line {parsed.line}: {parsed.problem}")
-                    continue
-                try:
-                    async with session.begin_nested():
-                        created += await _store(session, principal, parsed)
-                except KintraceError as err:
-                    failed += 1
-                    report.problems.append(f"line {parsed.line}: {err.detail or err.title}")
+            created, failed = await _store_batch(session, principal, batch, report)
             if created:
                 await audit.record(session, access, "import.batch", "person", created)
             await repository.advance_run(

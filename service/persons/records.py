@@ -66,6 +66,21 @@ class PersonRecord:
     updated_at: datetime.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class NewPerson:
+    """A person about to be stored: validated and normalised, not yet written."""
+
+    society_id: uuid.UUID
+    tracing_request_id: uuid.UUID | None
+    role: str
+    personal: PersonalFields
+    names: list[NameRecord]
+    registration_kind: str | None = None
+    registration_source: str | None = None
+    registration_date: datetime.date | None = None
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
 @dataclass(slots=True)
 class RelationshipRecord:
     """What a sought person is to the enquirer."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +33,7 @@ from service.errors import (
 )
 from service.http import etag, require_if_match
 from service.persons import repository
-from service.persons.records import NameRecord, PersonalFields, PersonRecord
+from service.persons.records import NameRecord, NewPerson, PersonalFields, PersonRecord
 from service.principal import Principal
 from service.values import fuzzy_date_document, fuzzy_date_public, place_document, place_public
 
@@ -137,12 +138,9 @@ def person_public(record: PersonRecord) -> PersonPublic:
     )
 
 
-async def create_registration(
-    session: AsyncSession, principal: Principal, body: RegistrationCreate
-) -> PersonRecord:
-    """Record a person registered as safe and well, found, detained, hospitalised or dead."""
-    record = await repository.insert_person(
-        session,
+def new_registration(principal: Principal, body: RegistrationCreate) -> NewPerson:
+    """Validate and normalise a registration (422 problems raised here, before any write)."""
+    return NewPerson(
         society_id=principal.society_id,
         tracing_request_id=None,
         role=PersonRole.REGISTRATION.value,
@@ -152,8 +150,22 @@ async def create_registration(
         registration_source=body.registration_source,
         registration_date=body.registration_date,
     )
-    await candidates.index_person(session, record)
-    return record
+
+
+async def store_registrations(
+    session: AsyncSession, registrations: Sequence[NewPerson]
+) -> list[PersonRecord]:
+    """Store registrations with their blocking keys and match jobs, a batch at a time."""
+    records = await repository.insert_persons(session, registrations)
+    await candidates.index_persons(session, records, new=True)
+    return records
+
+
+async def create_registration(
+    session: AsyncSession, principal: Principal, body: RegistrationCreate
+) -> PersonRecord:
+    """Record a person registered as safe and well, found, detained, hospitalised or dead."""
+    return (await store_registrations(session, [new_registration(principal, body)]))[0]
 
 
 async def add_to_request(
@@ -164,16 +176,16 @@ async def add_to_request(
     path: str = "",
 ) -> PersonRecord:
     """Add an enquirer or sought person to a tracing request (one enquirer per request)."""
+    new_person = NewPerson(
+        society_id=principal.society_id,
+        tracing_request_id=tracing_request_id,
+        role=body.role.value,
+        personal=_personal(body, path),
+        names=[_name_record(name) for name in body.names],
+    )
     try:
         async with session.begin_nested():
-            record = await repository.insert_person(
-                session,
-                society_id=principal.society_id,
-                tracing_request_id=tracing_request_id,
-                role=body.role.value,
-                personal=_personal(body, path),
-                names=[_name_record(name) for name in body.names],
-            )
+            record = await repository.insert_person(session, new_person)
     except IntegrityError as err:
         raise Conflict("this tracing request already has an enquirer") from err
     await candidates.index_person(session, record)
