@@ -91,6 +91,11 @@ class PersonFields(WireModel):
     last_known_place: Place | None = None
     last_known_date: FuzzyDateIn | None = None
     notes: LongText | None = Field(default=None, description="Distinguishing features, context.")
+    sensitive: bool = Field(
+        default=False,
+        description="A person at risk (or otherwise in need of extra care): every candidate "
+        "link involving them needs the confirmations of two different reviewers.",
+    )
 
 
 class RequestPersonCreate(PersonFields):
@@ -138,6 +143,7 @@ class PersonUpdate(WireModel):
     last_known_place: Place | None = None
     last_known_date: FuzzyDateIn | None = None
     notes: LongText | None = None
+    sensitive: bool | None = Field(default=None, description="`null` clears the flag.")
     registration_kind: RegistrationKind | None = None
     registration_source: ShortText | None = None
     registration_date: datetime.date | None = None
@@ -171,6 +177,7 @@ class PersonPublic(WireModel):
     last_known_place: Place | None
     last_known_date: FuzzyDatePublic | None
     notes: str | None
+    sensitive: bool
     closed_at: datetime.datetime | None
     close_reason: str | None
     version: int

@@ -136,6 +136,12 @@ class Settings(BaseSettings):
     workers: int = Field(
         default=1, ge=0, le=32, description="Match worker processes `serve` starts (0: none)."
     )
+    worker_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="How much workers yield the CPU to the API (Unix niceness added at start).",
+    )
     audit_seal_interval_seconds: float = Field(
         default=2.0, ge=0, description="How often the sealer chains new audit events; 0: never."
     )

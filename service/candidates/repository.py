@@ -62,12 +62,6 @@ async def delete_keys(session: AsyncSession, person_ids: Sequence[uuid.UUID]) ->
     await session.exec(delete(PersonKey).where(col(PersonKey.person_id).in_(person_ids)))
 
 
-async def keys_of(session: AsyncSession, person_id: uuid.UUID) -> list[tuple[bytes, str]]:
-    """A person's stored keys."""
-    statement = select(PersonKey.key_digest, PersonKey.kind).where(PersonKey.person_id == person_id)
-    return [(row[0], row[1]) for row in (await session.exec(statement)).all()]
-
-
 _CANDIDATES = text(
     """
     WITH probe AS (SELECT unnest(CAST(:digests AS bytea[])) AS key_digest),

@@ -9,7 +9,7 @@ import typer
 from rich.progress import Progress
 
 from service.cli.admin import with_runtime
-from service.ingest.formats import read_items
+from service.ingest.formats import FILE_SUFFIXES
 from service.ingest.run import ImportReport, import_file
 from service.runtime import Runtime
 from service.societies import repository as societies
@@ -33,11 +33,11 @@ def import_command(
     if not file.is_file():
         typer.secho(f"kintrace: no file {file}", err=True, fg=typer.colors.RED)
         raise typer.Exit(code=2)
-    try:
-        total = len(read_items(file))
-    except (ValueError, UnicodeDecodeError) as err:
-        typer.secho(f"kintrace: {err}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(code=2) from None
+    if file.suffix.lower() not in FILE_SUFFIXES:
+        typer.secho(
+            f"kintrace: {file.name}: use a .csv or .jsonl file", err=True, fg=typer.colors.RED
+        )
+        raise typer.Exit(code=2)
 
     async def work(runtime: Runtime) -> ImportReport | None:
         async with runtime.sessions() as session:
@@ -45,17 +45,23 @@ def import_command(
         if found is None:
             return None
         with Progress(transient=False) as bar:
-            task = bar.add_task(f"importing {file.name}", total=total)
+            task = bar.add_task(f"importing {file.name}", total=None)
             return await import_file(
                 runtime,
                 file,
                 found.id,
                 found.code,
                 batch_size=batch_size,
-                progress=lambda done: bar.update(task, completed=done),
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
 
-    outcome = with_runtime(work)
+    try:
+        outcome = with_runtime(work)
+    except UnicodeDecodeError as err:
+        typer.secho(
+            f"kintrace: {file.name} is not UTF-8 text ({err})", err=True, fg=typer.colors.RED
+        )
+        raise typer.Exit(code=2) from None
     if outcome is None:
         typer.secho(f"kintrace: no society {society!r}", err=True, fg=typer.colors.RED)
         raise typer.Exit(code=2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -157,6 +158,8 @@ def worker(
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    if settings.worker_niceness and hasattr(os, "nice"):
+        os.nice(settings.worker_niceness)  # scoring is background work: requests go first
     if parent_pid is not None:
         die_with_parent()
     with _startup_errors():

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -216,6 +217,10 @@ class Person(SQLModel, table=True):
     last_known_place: dict[str, Any] | None = _jsonb()
     last_known_date: dict[str, Any] | None = _jsonb()
     notes: str | None = _text()
+    sensitive: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, server_default=text("false")),
+    )
     closed_at: datetime.datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True))
     )

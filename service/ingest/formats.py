@@ -167,6 +167,9 @@ def _validated(number: int, model: type[Item], body: dict[str, Any]) -> Parsed:
         return Parsed(number, None, _validation_problem(err))
 
 
+FILE_SUFFIXES = (".jsonl", ".ndjson", ".csv")
+
+
 def read_items(path: Path) -> list[Parsed]:
     """Every item of a file, by its extension (`.jsonl`/`.ndjson` or `.csv`)."""
     if path.suffix.lower() in (".jsonl", ".ndjson"):

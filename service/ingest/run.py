@@ -126,7 +126,7 @@ async def import_file(
     society_code: str,
     *,
     batch_size: int = 500,
-    progress: Callable[[int], None] = lambda _: None,
+    progress: Callable[[int, int], None] = lambda _done, _total: None,
     stop_after_batches: int | None = None,
 ) -> ImportReport:
     """Import a file into a society, resuming where an earlier run of the same file stopped."""
@@ -143,7 +143,7 @@ async def import_file(
         start = run.next_item
         await session.commit()
     report.skipped_already_done = start
-    progress(start)
+    progress(start, len(items))
     batches = 0
     for first in range(start, len(items), batch_size):
         batch = items[first : first + batch_size]
@@ -158,7 +158,7 @@ async def import_file(
             await session.commit()
         report.imported += len(batch) - failed
         report.failed += failed
-        progress(first + len(batch))
+        progress(first + len(batch), len(items))
         batches += 1
         if stop_after_batches is not None and batches >= stop_after_batches:
             return report

@@ -43,6 +43,7 @@ class PersonalFields:
     last_known_place: dict[str, Any] | None = None
     last_known_date: dict[str, Any] | None = None
     notes: str | None = None
+    sensitive: bool = False
 
 
 @dataclass(slots=True)

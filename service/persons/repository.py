@@ -41,6 +41,7 @@ def _personal_columns(personal: PersonalFields) -> dict[str, Any]:
         "last_known_place": personal.last_known_place,
         "last_known_date": personal.last_known_date,
         "notes": personal.notes,
+        "sensitive": personal.sensitive,
     }
 
 
@@ -57,6 +58,7 @@ def _personal_from_row(row: Person) -> PersonalFields:
         last_known_place=row.last_known_place,
         last_known_date=row.last_known_date,
         notes=row.notes,
+        sensitive=row.sensitive,
     )
 
 

@@ -83,6 +83,7 @@ def _personal(fields: PersonFields, path: str) -> PersonalFields:
         last_known_place=place_document(fields.last_known_place),
         last_known_date=fuzzy_date_document(fields.last_known_date, f"{path}last_known_date"),
         notes=fields.notes,
+        sensitive=fields.sensitive,
     )
 
 
@@ -129,6 +130,7 @@ def person_public(record: PersonRecord) -> PersonPublic:
             "last_known_place": place_public(personal.last_known_place),
             "last_known_date": fuzzy_date_public(personal.last_known_date),
             "notes": personal.notes,
+            "sensitive": personal.sensitive,
             "closed_at": record.closed_at,
             "close_reason": record.close_reason,
             "version": record.version,
@@ -224,6 +226,8 @@ def _apply_update(record: PersonRecord, body: PersonUpdate) -> None:
             personal_changes[field_name] = place_document(value)
         elif field_name == "sex":
             personal_changes[field_name] = value.value if value is not None else "unknown"
+        elif field_name == "sensitive":
+            personal_changes[field_name] = bool(value)
         elif field_name in {"nationalities", "languages"}:
             personal_changes[field_name] = list(value or [])
         else:

@@ -217,9 +217,23 @@ def test_blocking_keys_meet(left: str, right: str) -> None:
     assert token_blocking_keys(analyse_token(left)) & token_blocking_keys(analyse_token(right))
 
 
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
+        ("Novak", "Oovak"),  # the first letter: phonetic codes and prefixes differ
+        ("Khalif", "Khalfi"),
+        ("Ikraan", "Irkaan"),
+        ("Nasima", "asima"),
+        ("Rezaie", "RRezaie"),
+    ],
+)
+def test_blocking_keys_meet_across_one_typo(left: str, right: str) -> None:
+    assert token_blocking_keys(analyse_token(left)) & token_blocking_keys(analyse_token(right))
+
+
 def test_blocking_keys_are_few() -> None:
     keys = name_blocking_keys(analyse_name("محمد بن عبد الرحمن الحسيني"))
-    assert 1 <= len(keys) <= 24
+    assert 1 <= len(keys) <= 80
     assert all(key.count(":") == 1 for key in keys)
     assert not name_blocking_keys(analyse_name("J. R."))
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from tests.service.payloads import registration, tracing_request
 
 
@@ -21,6 +25,22 @@ async def test_registration_needs_kind(client):
     response = await client.post("/v1/registrations", json=registration(registration_kind=None))
     assert response.status_code == 422
     assert response.json()["invalid-params"][0]["name"] == "registration_kind"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("notes", "before\x00after"),  # PostgreSQL stores no NUL in text or JSON
+        ("father_name", "Ahmad\ud800"),  # a lone surrogate has no UTF-8 form
+    ],
+)
+async def test_text_the_database_cannot_store_is_refused_by_name(client, field, value):
+    body = json.dumps(registration(**{field: value}))  # ASCII, "\\ud800" escaped as JSON allows
+    response = await client.post(
+        "/v1/registrations", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["invalid-params"][0]["name"] == field
 
 
 async def test_list_registrations_by_kind_with_pagination(client):

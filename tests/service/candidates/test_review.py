@@ -1,6 +1,6 @@
 """Review of candidate links: the queue, decisions with If-Match, four-eyes confirmation for
-minors and deceased registrations, no re-proposal of a rejected pair unless a compared field
-changes, and a confirmed link setting the tracing request to `located`."""
+minors, persons flagged sensitive and deceased registrations, no re-proposal of a rejected pair
+unless a compared field changes, and a confirmed link setting the tracing request to `located`."""
 
 from __future__ import annotations
 
@@ -163,10 +163,14 @@ async def test_a_rejected_pair_returns_only_when_a_compared_field_changes(
             sought_person(**SOUGHT_MOTHER),
             registration(**REGISTERED_MOTHER, registration_kind="deceased"),
         ),
+        (
+            sought_person(**SOUGHT_MOTHER, sensitive=True),
+            registration(**REGISTERED_MOTHER),
+        ),
     ],
-    ids=["minor", "deceased"],
+    ids=["minor", "deceased", "sensitive"],
 )
-async def test_four_eyes_for_minors_and_the_deceased(
+async def test_four_eyes_for_minors_the_deceased_and_the_sensitive(
     client, runtime, reviewer, second_reviewer, sought, found
 ):
     link = await propose(client, runtime, reviewer, sought, found)
@@ -181,6 +185,25 @@ async def test_four_eyes_for_minors_and_the_deceased(
     assert second.status_code == 200, second.text
     assert second.json()["status"] == "confirmed"
     assert len(second.json()["decisions"]) == 2
+
+
+async def test_flagging_a_person_sensitive_later_raises_the_reviews_an_open_link_needs(
+    client, runtime, reviewer
+):
+    link = await propose(client, runtime, reviewer)
+    assert link["reviews_required"] == 1
+    person_id = link["registration"]["id"]
+    person = await client.get(f"/v1/persons/{person_id}")
+    flagged = await client.patch(
+        f"/v1/persons/{person_id}",
+        json={"sensitive": True},
+        headers={"If-Match": person.headers["etag"]},
+    )
+    assert flagged.status_code == 200, flagged.text
+    assert flagged.json()["sensitive"] is True
+    await drain(runtime)
+    again = await client.get(f"/v1/candidate-links/{link['id']}", headers=reviewer.headers(REVIEW))
+    assert (again.json()["status"], again.json()["reviews_required"]) == ("proposed", 2)
 
 
 async def test_caseworkers_do_not_decide(client, runtime, reviewer, caseworker):
