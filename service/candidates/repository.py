@@ -162,6 +162,17 @@ async def finish_job(session: AsyncSession, job_id: int) -> None:
     )
 
 
+async def purge_finished_jobs(session: AsyncSession, older_than: datetime.timedelta) -> int:
+    """Forget jobs finished longer ago than `older_than` (the session's society); how many."""
+    result = await session.exec(
+        delete(MatchJob).where(
+            col(MatchJob.finished_at).is_not(None),
+            col(MatchJob.finished_at) < func.clock_timestamp() - older_than,
+        )
+    )
+    return int(result.rowcount or 0)
+
+
 async def fail_job(
     session: AsyncSession, job_id: int, error: str, retry_in: datetime.timedelta
 ) -> None:

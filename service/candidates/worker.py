@@ -29,6 +29,9 @@ LEASE = datetime.timedelta(minutes=5)
 RETRY_AFTER = datetime.timedelta(seconds=30)
 MAX_ATTEMPTS = 5
 BATCH = 20
+# Finished jobs are kept a while (what was matched when), then forgotten.
+JOB_RETENTION = datetime.timedelta(days=7)
+PURGE_EVERY = datetime.timedelta(hours=1)
 
 
 TenantSessions = Callable[[uuid.UUID], AsyncSession]
@@ -116,6 +119,18 @@ async def drain(
     return total
 
 
+async def purge_finished(sessions: SessionFactory, tenant: TenantSessions) -> int:
+    """Forget every society's jobs finished more than `JOB_RETENTION` ago; how many."""
+    async with sessions() as session:
+        society_ids = await societies.all_ids(session)
+    purged = 0
+    for society_id in society_ids:
+        async with tenant(society_id) as session:
+            purged += await repository.purge_finished_jobs(session, JOB_RETENTION)
+            await session.commit()
+    return purged
+
+
 async def work_forever(
     sessions: SessionFactory,
     tenant: TenantSessions,
@@ -128,8 +143,14 @@ async def work_forever(
     """Drain the queues until `stop` is set, resting `idle_seconds` when there is no work."""
     matcher = Matcher()
     log.info("worker started", model=matcher.model_version)
+    next_purge = asyncio.get_running_loop().time()
     while not stop.is_set():
         try:
+            if asyncio.get_running_loop().time() >= next_purge:
+                next_purge += PURGE_EVERY.total_seconds()
+                purged = await purge_finished(sessions, tenant)
+                if purged:
+                    log.info("finished match jobs purged", count=purged)
             progress = await drain(sessions, tenant, matcher, threshold, minor_age=minor_age)
         except Exception as err:  # database restart, say: try again shortly
             log.warning("worker pass failed", error=f"{type(err).__name__}: {err}")

@@ -252,3 +252,19 @@ async def test_a_one_sided_search_is_no_reciprocal_pair(client, runtime, connect
     links = await owner_rows(connection, "SELECT kind, explanation FROM candidate_link")
     assert [link.kind for link in links] == ["sought_enquirer"]
     assert "reciprocal" not in links[0].explanation
+
+
+async def test_finished_jobs_are_forgotten_after_the_retention_period(client, runtime, connection):
+    await make_pair(client)
+    await drain(runtime)
+    assert await worker.purge_finished(runtime.sessions, runtime.tenant_session) == 0
+    await connection.execute(text("RESET ROLE"))
+    await connection.execute(
+        text("UPDATE match_job SET finished_at = finished_at - CAST(:age AS interval)"),
+        {"age": worker.JOB_RETENTION + datetime.timedelta(minutes=1)},
+    )
+    await connection.execute(text("SET ROLE kintrace_app"))
+    purged = await worker.purge_finished(runtime.sessions, runtime.tenant_session)
+    assert purged == 3  # the enquirer, the sought mother and the registration
+    rows = await owner_rows(connection, "SELECT count(*) AS jobs FROM match_job")
+    assert rows[0].jobs == 0
