@@ -13,6 +13,7 @@ Everything not listed in `__all__` is private.
 """
 
 from matching.blocking import blocking_keys
+from matching.calibration import Calibration, fit_calibration, log_loss
 from matching.dates import (
     DEFAULT_UNCERTAINTY_YEARS,
     Calendar,
@@ -40,6 +41,7 @@ __all__ = [
     "DEFAULT_REVIEW_THRESHOLD",
     "DEFAULT_UNCERTAINTY_YEARS",
     "Calendar",
+    "Calibration",
     "Comparison",
     "DateComparison",
     "DateLevel",
@@ -54,7 +56,9 @@ __all__ = [
     "blocking_keys",
     "compare_dates",
     "date_bounds",
+    "fit_calibration",
     "format_fuzzy_date",
+    "log_loss",
     "parse_fuzzy_date",
     "to_gregorian",
     "token_script",

@@ -29,6 +29,7 @@ from matching._model import (
     default_frequencies,
     default_model,
 )
+from matching.calibration import Calibration, fit_calibration
 from matching.records import PersonRecord
 
 DEFAULT_REVIEW_THRESHOLD = 0.5
@@ -163,21 +164,41 @@ class Matcher:
         *,
         use_name_model: bool = True,
         use_name_frequencies: bool = True,
+        calibration: Calibration | None = None,
     ) -> None:
         self.model = model or default_model()
         default = default_frequencies() if use_name_frequencies else FLAT_FREQUENCIES
         self.frequencies = frequencies or default
         self.use_name_model = use_name_model
+        self.calibration = calibration
 
     @property
     def model_version(self) -> str:
-        """Version of the model this matcher scores with."""
-        return self.model.version
+        """Version of the model this matcher scores with (with its calibration, if any)."""
+        if self.calibration is None:
+            return self.model.version
+        return f"{self.model.version}+{self.calibration.label}"
 
     def probability(self, match_weight: float) -> float:
-        """The calibrated probability of a match weight: the model's one fixed prior applied,
-        so that evidence added outside the record comparison means the same everywhere."""
+        """The probability of a match weight: the model's one fixed prior applied, or the
+        calibration fitted to reviewers' decisions, so that evidence added outside the record
+        comparison means the same everywhere."""
+        if self.calibration is not None:
+            return self.calibration.probability(match_weight)
         return self.model.probability(match_weight)
+
+    def recalibrated(
+        self, weights: Sequence[float], same_person: Sequence[bool], label: str
+    ) -> Matcher:
+        """A matcher of the same model whose probabilities are fitted to decided pairs (their
+        match weights, and whether reviewers confirmed them): a new model version, `label`."""
+        calibration = fit_calibration(weights, same_person, self.model.prior_bits, label)
+        return Matcher(
+            self.model,
+            self.frequencies,
+            use_name_model=self.use_name_model,
+            calibration=calibration,
+        )
 
     def prepare(self, record: PersonRecord | PreparedRecord) -> PreparedRecord:
         """Analyse a record once for many comparisons (idempotent)."""
@@ -203,10 +224,10 @@ class Matcher:
         return Comparison(
             left_id=a.record.id,
             right_id=b.record.id,
-            probability=self.model.probability(weight),
+            probability=self.probability(weight),
             match_weight=weight,
             fields=evidence,
-            model_version=self.model.version,
+            model_version=self.model_version,
         )
 
     def compare_one_to_many(
