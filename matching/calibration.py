@@ -61,6 +61,7 @@ def fit_calibration(
     precision = np.diag([1.0 / SLOPE_PRIOR_SD**2, 1.0 / INTERCEPT_PRIOR_SD**2])
     x = np.column_stack([np.asarray(weights, dtype=float), np.ones(len(weights))])
     y = np.asarray(same_person, dtype=float)
+
     def objective(candidate: np.ndarray) -> float:
         logits = x @ candidate
         nll = float(np.sum(np.logaddexp(0.0, logits) - y * logits))

@@ -19,7 +19,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.db.models import CandidateDecision, CandidateLink, LinkEvent, MatchJob, PersonKey
+from service.db.models import (
+    CandidateDecision,
+    CandidateLink,
+    LinkEvent,
+    MatchJob,
+    ModelCalibration,
+    PersonKey,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,3 +396,34 @@ async def decided_bands(session: AsyncSession, edges: Sequence[float]) -> list[B
         counts = dict((await session.exec(statement)).all())
         bands.append(Band(low, high, counts.get("confirmed", 0), counts.get("rejected", 0)))
     return bands
+
+
+async def decided_weights(session: AsyncSession) -> list[tuple[float, bool]]:
+    """(match weight, confirmed) of every decided link of the session's society."""
+    rows = await session.exec(
+        select(CandidateLink.match_weight, CandidateLink.status).where(
+            col(CandidateLink.status).in_(("confirmed", "rejected"))
+        )
+    )
+    return [(float(weight), status == "confirmed") for weight, status in rows]
+
+
+async def latest_calibration(session: AsyncSession) -> ModelCalibration | None:
+    """The society's newest calibration (its active model version), if any."""
+    statement = (
+        select(ModelCalibration)
+        .order_by(col(ModelCalibration.created_at).desc(), col(ModelCalibration.label).desc())
+        .limit(1)
+    )
+    return (await session.exec(statement)).first()
+
+
+async def count_calibrations(session: AsyncSession) -> int:
+    """How many calibrations the society has had."""
+    return int((await session.exec(select(func.count()).select_from(ModelCalibration))).one())
+
+
+async def add_calibration(session: AsyncSession, calibration: ModelCalibration) -> None:
+    """Store a new calibration (it becomes the society's active version)."""
+    session.add(calibration)
+    await session.flush()

@@ -19,7 +19,7 @@ import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from matching import Matcher
-from service.candidates import repository, service
+from service.candidates import calibration, repository, service
 from service.db.engine import SessionFactory
 from service.societies import repository as societies
 
@@ -112,7 +112,11 @@ async def drain(
         society_ids = await societies.all_ids(session)
     total = Progress()
     for society_id in society_ids:
-        done = await drain_society(tenant, society_id, matcher, threshold, minor_age=minor_age)
+        async with tenant(society_id) as session:
+            society_matcher = await calibration.society_matcher(session, matcher)
+        done = await drain_society(
+            tenant, society_id, society_matcher, threshold, minor_age=minor_age
+        )
         total.jobs += done.jobs
         total.links += done.links
         total.failures += done.failures

@@ -1,4 +1,4 @@
-"""`kintrace rematch` and `kintrace model evaluate`."""
+"""`kintrace rematch`, `kintrace model evaluate` and `kintrace model recalibrate`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ from typing import Annotated
 import typer
 from rich.progress import Progress, TaskID
 
+from matching import Matcher
+from service.candidates.calibration import (
+    MIN_DECISIONS,
+    NotEnoughDecisions,
+    Recalibration,
+    recalibrate,
+)
 from service.candidates.maintenance import BandReport, evaluate_society, rematch_society
 from service.cli.admin import with_runtime
 from service.runtime import Runtime
@@ -76,3 +83,41 @@ def evaluate_command(
             f"  {report.confirmed:>9}  {report.rejected:>8}  {_percent(report.precision):>9}"
             f"  {_percent(report.recall_at_or_above):>18}"
         )
+
+
+@model_app.command("recalibrate")
+def recalibrate_command(
+    society: Annotated[str, typer.Option(help="The society whose decisions to fit.")],
+    min_decisions: Annotated[
+        int, typer.Option(min=1, help="Refuse with fewer decided links than this.")
+    ] = MIN_DECISIONS,
+) -> None:
+    """Fit the probability of a match weight to reviewers' decisions: a new model version.
+
+    New candidates of the society are scored with it at once; existing links keep their
+    version until `kintrace rematch` rescores the open ones (decided pairs stay decided).
+    Exit code 1 when there are too few decisions.
+    """
+
+    async def work(runtime: Runtime) -> Recalibration:
+        ((society_id, _),) = await _society_ids(runtime, society)
+        async with runtime.tenant_session(society_id) as session:
+            fitted = await recalibrate(session, society_id, Matcher(), min_decisions=min_decisions)
+            await session.commit()
+        return fitted
+
+    try:
+        fitted = with_runtime(work)
+    except NotEnoughDecisions as err:
+        typer.secho(f"kintrace: {err}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=1) from None
+    typer.echo(
+        f"model version {fitted.model_version}: fitted to {fitted.confirmed} confirmed and "
+        f"{fitted.rejected} rejected link(s); logit(p) = {fitted.slope:.4f} * weight "
+        f"{fitted.intercept:+.4f}"
+    )
+    typer.echo(
+        f"log loss on those decisions: {fitted.loss_before:.4f} before, "
+        f"{fitted.loss_after:.4f} now; run `kintrace rematch --society {society}` to rescore "
+        "open candidates"
+    )

@@ -769,3 +769,26 @@ class SearchFlag(SQLModel, table=True):
     searches_last_hour: int = Field(sa_column=Column(Integer, nullable=False))
     rule: str = Field(sa_column=Column(Text, nullable=False))
     flagged_at: datetime.datetime = _created()
+
+
+class ModelCalibration(SQLModel, table=True):
+    """A society's probability calibration fitted to its reviewers' decisions: a model version.
+
+    The newest one is the society's active version; links keep the version that scored them.
+    """
+
+    __tablename__ = "model_calibration"
+    __table_args__ = (
+        UniqueConstraint("society_id", "label"),
+        Index(None, "society_id", "created_at"),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    label: str = Field(sa_column=Column(Text, nullable=False))
+    base_version: str = Field(sa_column=Column(Text, nullable=False))
+    slope: float = Field(sa_column=Column(Float, nullable=False))
+    intercept: float = Field(sa_column=Column(Float, nullable=False))
+    confirmed: int = Field(sa_column=Column(Integer, nullable=False))
+    rejected: int = Field(sa_column=Column(Integer, nullable=False))
+    created_at: datetime.datetime = _created()

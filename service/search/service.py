@@ -20,7 +20,7 @@ from schemas.enums import PersonRole
 from schemas.problem import InvalidParam
 from schemas.search import SearchHit, SearchQuery, SearchResult
 from service.audit import service as audit
-from service.candidates import keys
+from service.candidates import calibration, keys
 from service.candidates import repository as candidates
 from service.candidates.records import SEX_CODES, matching_record
 from service.db.models import SearchFlag
@@ -110,7 +110,7 @@ async def search(
     )
     people = await persons.get_persons(session, society, [c.person_id for c in found])
     active = [person for person in people if person.status == "active"]
-    matcher = search_matcher()
+    matcher = await calibration.society_matcher(session, search_matcher())
     hits = await asyncio.to_thread(_score, matcher, record, active, query.limit)
     await audit.record(
         session, access, repository.SEARCH_ACTION, "person", [hit.person.id for hit in hits]

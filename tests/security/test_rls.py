@@ -28,9 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from matching import Matcher
 from service.audit.service import seal_all
+from service.candidates import repository as candidates_repository
 from service.candidates import worker
 from service.db.engine import APP_ROLE, AUTH_ROLE, scoped_session, tenant_session
-from service.db.models import SearchFlag
+from service.db.models import ModelCalibration, SearchFlag
 from service.ingest.run import import_file
 from service.runtime import Runtime, StartupError, check_request_role
 from service.search import repository as search_repository
@@ -338,6 +339,16 @@ async def two_societies(bare_client, staff, runtime, tmp_path) -> tuple[Tenant, 
                 rule="test",
             )
             await search_repository.add_flag(session, flag)
+            calibration = ModelCalibration(
+                society_id=staff_of.society_id,
+                label="cal1",
+                base_version="test",
+                slope=0.7,
+                intercept=-9.0,
+                confirmed=1,
+                rejected=1,
+            )
+            await candidates_repository.add_calibration(session, calibration)
             await session.commit()
     matched = await worker.drain(runtime.sessions, runtime.tenant_session, Matcher(), 0.5)
     assert matched.links >= 2, "each society's mother and her registration are proposed"

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from matching import Matcher
 from service.candidates import worker
+from service.candidates.calibration import NotEnoughDecisions, recalibrate, society_matcher
 from service.candidates.maintenance import evaluate, rematch_society
 from service.candidates.repository import Band
 from tests.conftest import truncate_all
@@ -64,16 +65,68 @@ async def test_rematch_queues_every_open_person_and_leaves_decisions_alone(
     assert status == "rejected"
 
 
-@pytest.mark.parametrize("command", [["rematch"], ["model", "evaluate", "--society", "cli"]])
-async def test_the_commands_run(database_url, engine, command):
+@pytest.mark.parametrize(
+    ("command", "code", "expected"),
+    [
+        (["rematch"], 0, "queued for matching"),
+        (["model", "evaluate", "--society", "cli"], 0, "[0.99, 1.00]"),
+        (["model", "recalibrate", "--society", "cli"], 1, "at least 50 are needed"),
+    ],
+)
+async def test_the_commands_run(database_url, engine, command, code, expected):
     def kintrace(*args: str) -> subprocess.CompletedProcess[str]:
         return run_kintrace(*args, DATABASE_URL=database_url)
 
     try:
         assert kintrace("societies", "create", "cli", "--name", "CLI").returncode == 0
         done = kintrace(*command)
-        assert done.returncode == 0, done.stderr
-        expected = "queued for matching" if command[0] == "rematch" else "[0.99, 1.00]"
-        assert expected in done.stdout
+        assert done.returncode == code, done.stderr
+        assert expected in done.stdout + done.stderr
     finally:
         await truncate_all(engine)
+
+
+async def test_recalibration_is_a_new_version_for_new_scores_and_decided_links_keep_theirs(
+    client, runtime, staff, caseworker, connection
+):
+    reviewer = await staff(("reviewer",))
+    base = Matcher()
+    async with runtime.tenant_session(caseworker.society_id) as session:
+        with pytest.raises(NotEnoughDecisions):
+            await recalibrate(session, caseworker.society_id, base, min_decisions=1)
+    body = tracing_request(persons=[enquirer(), sought_person(**SOUGHT_MOTHER)])
+    await client.post("/v1/tracing-requests", json=body)
+    await client.post("/v1/registrations", json=registration(**REGISTERED_MOTHER))
+    await worker.drain(runtime.sessions, runtime.tenant_session, base, 0.5)
+    queue = await client.get("/v1/candidate-links", headers=reviewer.headers("review"))
+    link = queue.json()["items"][0]
+    assert link["model_version"] == base.model_version
+    rejected = await client.post(
+        f"/v1/candidate-links/{link['id']}/decisions",
+        json={"decision": "reject", "reason": "different_person"},
+        headers={**reviewer.headers("review"), "If-Match": f'"v{link["version"]}"'},
+    )
+    assert rejected.status_code == 200
+    async with runtime.tenant_session(caseworker.society_id) as session:
+        fitted = await recalibrate(session, caseworker.society_id, base, min_decisions=1)
+        await session.commit()
+    assert fitted.model_version == f"{base.model_version}+cal1"
+    assert (fitted.confirmed, fitted.rejected) == (0, 1)
+    assert fitted.loss_after < fitted.loss_before  # it explains the rejection better
+    async with runtime.tenant_session(caseworker.society_id) as session:
+        current = await society_matcher(session, base)
+    assert current.model_version == fitted.model_version
+    assert current.probability(20.0) < base.probability(20.0)
+
+    second = tracing_request(persons=[enquirer(), sought_person(**SOUGHT_MOTHER)])
+    await client.post("/v1/tracing-requests", json=second)
+    await rematch_society(runtime, caseworker.society_id)
+    await worker.drain(runtime.sessions, runtime.tenant_session, base, 0.5)
+    await connection.execute(text("RESET ROLE"))
+    rows = (
+        await connection.execute(
+            text("SELECT status, model_version FROM candidate_link ORDER BY created_at")
+        )
+    ).all()
+    assert rows[0] == ("rejected", base.model_version)  # decided: keeps the version it had
+    assert {row.model_version for row in rows[1:]} == {fitted.model_version}
