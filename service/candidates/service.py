@@ -38,6 +38,10 @@ MAX_CANDIDATES = 100
 # pair's match weight (64 times the odds), it lifts a plausible pair well above the threshold
 # without letting an implausible one through on its own.
 RECIPROCAL_BITS = 6.0
+# Other members of the two requests who match each other (the sought father in both, say):
+# each such pair, one-to-one, adds this much evidence, counted for at most a few pairs.
+FAMILY_BITS = 2.0
+FAMILY_PAIRS_COUNTED = 3
 
 SEARCHED_ROLES: dict[str, tuple[str, ...]] = {
     PersonRole.SOUGHT_PERSON: (
@@ -191,6 +195,12 @@ async def match_person(
                 kind = "reciprocal"
                 weight += RECIPROCAL_BITS
                 probability = matcher.probability(weight)
+        family = None
+        if matcher.probability(weight + FAMILY_BITS * FAMILY_PAIRS_COUNTED) >= threshold:
+            family = await _family(session, society_id, probe, other, matcher, threshold, mirror)
+            if family is not None:
+                weight += family["bits"]
+                probability = matcher.probability(weight)
         left, right = sorted((probe.id, other.id))
         scored.append(Scored(other.id, probability, probability >= threshold))
         if probability < threshold:
@@ -199,6 +209,8 @@ async def match_person(
         explanation = comparison.explanation()  # only for links: it costs more than the score
         if mirror is not None:
             explanation["reciprocal"] = mirror | {"bits": RECIPROCAL_BITS}
+        if family is not None:
+            explanation["family"] = family
         values = _link_values(
             society_id,
             left,
@@ -259,6 +271,53 @@ async def _reciprocal(
                     "probability": round(comparison.probability, 4),
                 }
     return best
+
+
+async def _family(
+    session: AsyncSession,
+    society_id: uuid.UUID,
+    probe: StoredPerson,
+    other: StoredPerson,
+    matcher: Matcher,
+    threshold: float,
+    mirror: dict[str, Any] | None,
+) -> dict[str, Any] | None:
+    """When both persons belong to tracing requests, the other members of the two requests
+    who match each other (one-to-one, most probable first): the family agreeing as a group.
+    The reciprocal pair, already counted, is left out."""
+    if probe.tracing_request_id is None or other.tracing_request_id is None:
+        return None
+    people = await persons.list_for_requests(
+        session, society_id, [probe.tracing_request_id, other.tracing_request_id]
+    )
+    active = [p for p in people if p.status == PersonStatus.ACTIVE]
+    mine = [p for p in active if p.tracing_request_id == probe.tracing_request_id]
+    theirs = [p for p in active if p.tracing_request_id == other.tracing_request_id]
+    already = {probe.id, other.id}  # the pair itself, and the reciprocal pair if counted
+    if mirror is not None:
+        already |= {uuid.UUID(mirror[k]) for k in ("enquirer_id", "sought_person_id")}
+    agreeing = []
+    for one in mine:
+        for another in theirs:
+            if {one.id, another.id} & already:
+                continue
+            score = matcher.compare(matching_record(one), matching_record(another)).probability
+            if score >= threshold:
+                agreeing.append((score, one.id, another.id))
+    chosen: list[tuple[float, uuid.UUID, uuid.UUID]] = []
+    for score, one_id, another_id in sorted(agreeing, reverse=True):
+        if all(one_id != c[1] and another_id != c[2] for c in chosen):
+            chosen.append((score, one_id, another_id))
+    chosen = chosen[:FAMILY_PAIRS_COUNTED]
+    if not chosen:
+        return None
+    return {
+        "pairs": [
+            {"left_person_id": str(a), "right_person_id": str(b), "probability": round(p, 4)}
+            for p, a, b in chosen
+        ],
+        "bits": FAMILY_BITS * len(chosen),
+    }
 
 
 def _link_values(

@@ -254,6 +254,63 @@ async def test_a_one_sided_search_is_no_reciprocal_pair(client, runtime, connect
     assert "reciprocal" not in links[0].explanation
 
 
+async def test_a_family_found_together_is_evidence_for_each_of_its_pairs(
+    client, runtime, connection
+):
+    """Two siblings each seek their mother and father; a cousin seeks the mother only. The
+    mothers of the siblings' requests agree, and so do the fathers: each pair is evidence for
+    the other. The cousin's mother pair has no such support."""
+    father = {"relationship_to_enquirer": "father"}
+    siblings = [
+        brother("enquirer", "عمر حسن", "1990-01-04", "حسن"),
+        brother("enquirer", "Yusuf Hassan", "1994-08-30", "Hassan"),
+    ]
+    fathers = [
+        brother("sought_person", "حسن محمود", "1958-06-01", "محمود", **father),
+        brother("sought_person", "Hassan Mahmoud", "1958", "Mahmoud", **father),
+    ]
+    requests = [
+        tracing_request(persons=[siblings[0], sought_person(**SOUGHT_MOTHER), fathers[0]]),
+        tracing_request(persons=[siblings[1], sought_person(**SOUGHT_MOTHER), fathers[1]]),
+        tracing_request(
+            persons=[
+                brother("enquirer", "Karim Nasser", "1985-02-11", "Nasser"),
+                sought_person(**SOUGHT_MOTHER, relationship_to_enquirer="aunt"),
+            ]
+        ),
+    ]
+    created = []
+    for body in requests:
+        response = await client.post("/v1/tracing-requests", json=body)
+        assert response.status_code == 201, response.text
+        created.append(response.json())
+    mothers = [next(p["id"] for p in r["persons"] if p["sex"] == "female") for r in created]
+    await drain(runtime)
+    links = await owner_rows(
+        connection,
+        "SELECT left_person_id, right_person_id, kind, match_weight, explanation"
+        " FROM candidate_link WHERE kind = 'same_sought_person'",
+    )
+    by_pair = {
+        frozenset((str(link.left_person_id), str(link.right_person_id))): link for link in links
+    }
+    siblings_mothers = by_pair[frozenset((mothers[0], mothers[1]))]
+    cousins_mothers = by_pair[frozenset((mothers[0], mothers[2]))]
+    family = siblings_mothers.explanation["family"]
+    assert family["bits"] == 2.0
+    (pair,) = family["pairs"]
+    father_ids = {
+        p["id"]
+        for r in created[:2]
+        for p in r["persons"]
+        if p["names"][0]["full_name"] in ("حسن محمود", "Hassan Mahmoud")
+    }
+    assert {pair["left_person_id"], pair["right_person_id"]} == father_ids
+    assert "family" not in cousins_mothers.explanation
+    difference = siblings_mothers.match_weight - cousins_mothers.match_weight
+    assert difference == pytest.approx(2.0, abs=0.01)
+
+
 async def test_finished_jobs_are_forgotten_after_the_retention_period(client, runtime, connection):
     await make_pair(client)
     await drain(runtime)
