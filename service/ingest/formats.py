@@ -9,8 +9,9 @@ other_names, sex, birth_date, birth_place, nationality`) plus `record_type` (`re
 the default, `enquirer` or `sought_person`), `registration_kind` (default `found`),
 `registration_source`, `registration_date`, `mother_name`, `last_known_place`, `request_ref`
 (the rows sharing it form one tracing request, in the order of their first row) and
-`relationship_to_enquirer`. Items come in a fixed order for a given file, so an import can
-resume at an item number.
+`relationship_to_enquirer`. Items come in a fixed order for a given file (a CSV's
+registrations in file order, then its tracing requests), so an import can resume at an item
+number; they are streamed, so a file of millions of records is never held in memory whole.
 
 A row that cannot become a valid item is reported (`line N: reason`) and skipped.
 """
@@ -115,9 +116,10 @@ def _person(row: dict[str, str | None]) -> dict[str, Any]:
 
 
 def read_csv(path: Path) -> Iterator[Parsed]:
-    """Items of a CSV file: registrations in place, request persons grouped by `request_ref`."""
+    """Items of a CSV file, streamed: registrations (and rows that cannot become an item) in
+    file order, then the tracing requests, in the order of their first row (a request is
+    complete only at the end of the file). Only request rows are held in memory."""
     requests: dict[str, tuple[int, list[dict[str, Any]]]] = {}
-    order: list[tuple[int, str | None, Parsed | None]] = []
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         for row in reader:
@@ -134,30 +136,37 @@ def read_csv(path: Path) -> Iterator[Parsed]:
                         if _cell(row, column)
                     },
                 }
-                order.append((number, None, _validated(number, RegistrationCreate, body)))
+                yield _validated(number, RegistrationCreate, body)
             elif kind in ("enquirer", "sought_person"):
                 reference = _cell(row, "request_ref")
                 if reference is None:
-                    order.append((number, None, Parsed(number, None, "request_ref is missing")))
+                    yield Parsed(number, None, "request_ref is missing")
                     continue
                 person["role"] = kind
                 relationship = _cell(row, "relationship_to_enquirer")
                 if relationship:
                     person["relationship_to_enquirer"] = relationship
-                if reference not in requests:
-                    requests[reference] = (number, [])
-                    order.append((number, reference, None))
-                requests[reference][1].append(person)
+                requests.setdefault(reference, (number, []))[1].append(person)
             else:
                 problem = f"record_type {kind!r} is not registration, enquirer or sought_person"
-                order.append((number, None, Parsed(number, None, problem)))
-    for number, reference, parsed in order:
-        if reference is None:
-            assert parsed is not None
-            yield parsed
-        else:
-            persons = requests[reference][1]
-            yield _validated(number, TracingRequestCreate, {"persons": persons})
+                yield Parsed(number, None, problem)
+    for number, persons in requests.values():
+        yield _validated(number, TracingRequestCreate, {"persons": persons})
+
+
+def count_csv_items(path: Path) -> int:
+    """How many items `read_csv` yields, without validating them (for progress)."""
+    count = 0
+    references: set[str] = set()
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle):
+            kind = _cell(row, "record_type") or "registration"
+            reference = _cell(row, "request_ref")
+            if kind in ("enquirer", "sought_person") and reference is not None:
+                references.add(reference)
+            else:
+                count += 1
+    return count + len(references)
 
 
 def _validated(number: int, model: type[Item], body: dict[str, Any]) -> Parsed:
@@ -170,10 +179,23 @@ def _validated(number: int, model: type[Item], body: dict[str, Any]) -> Parsed:
 FILE_SUFFIXES = (".jsonl", ".ndjson", ".csv")
 
 
-def read_items(path: Path) -> list[Parsed]:
-    """Every item of a file, by its extension (`.jsonl`/`.ndjson` or `.csv`)."""
+def iter_items(path: Path) -> Iterator[Parsed]:
+    """Every item of a file, streamed, by its extension (`.jsonl`/`.ndjson` or `.csv`)."""
     if path.suffix.lower() in (".jsonl", ".ndjson"):
-        return list(read_jsonl(path))
+        return read_jsonl(path)
     if path.suffix.lower() == ".csv":
-        return list(read_csv(path))
+        return read_csv(path)
     raise ValueError(f"{path.name}: use a .csv or .jsonl file")
+
+
+def count_items(path: Path) -> int:
+    """How many items `iter_items` yields (a cheap first pass, for progress)."""
+    if path.suffix.lower() == ".csv":
+        return count_csv_items(path)
+    with path.open(encoding="utf-8-sig") as lines:
+        return sum(1 for text in lines if text.strip())
+
+
+def read_items(path: Path) -> list[Parsed]:
+    """Every item of a file, in memory (small files; imports stream with `iter_items`)."""
+    return list(iter_items(path))

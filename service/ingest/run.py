@@ -9,6 +9,7 @@ society resumes after the last committed batch.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from service.audit import service as audit
 from service.auth.scopes import scopes_of
 from service.errors import KintraceError
 from service.ingest import repository
-from service.ingest.formats import Parsed, read_items
+from service.ingest.formats import Parsed, count_items, iter_items
 from service.persons import service as persons
 from service.persons.records import NewPerson
 from service.principal import Access, Principal, PrincipalKind
@@ -130,25 +131,28 @@ async def import_file(
     stop_after_batches: int | None = None,
 ) -> ImportReport:
     """Import a file into a society, resuming where an earlier run of the same file stopped."""
-    items = read_items(path)
+    total = count_items(path)
     roles = frozenset({StaffRole.CASEWORKER.value})
     principal = Principal(
         IMPORTER, PrincipalKind.USER, society_id, society_code, roles, scopes_of(roles)
     )
     access = Access(principal, Purpose.IMPORT, None)
-    report = ImportReport(total=len(items))
+    report = ImportReport(total=total)
     digest = file_digest(path)
     async with runtime.tenant_session(society_id) as session:
-        run = await repository.claim_run(session, society_id, digest, path.name, len(items))
+        run = await repository.claim_run(session, society_id, digest, path.name, total)
         start = run.next_item
         await session.commit()
     report.skipped_already_done = start
-    progress(start, len(items))
+    progress(start, total)
+    items = iter_items(path)
+    for _ in itertools.islice(items, start):  # done by an earlier run
+        pass
     batches = 0
-    for first in range(start, len(items), batch_size):
-        batch = items[first : first + batch_size]
+    first = start
+    while batch := list(itertools.islice(items, batch_size)):
         async with runtime.tenant_session(society_id) as session:
-            await repository.claim_run(session, society_id, digest, path.name, len(items))
+            await repository.claim_run(session, society_id, digest, path.name, total)
             created, failed = await _store_batch(session, principal, batch, report)
             if created:
                 await audit.record(session, access, "import.batch", "person", created)
@@ -158,7 +162,8 @@ async def import_file(
             await session.commit()
         report.imported += len(batch) - failed
         report.failed += failed
-        progress(first + len(batch), len(items))
+        first += len(batch)
+        progress(first, total)
         batches += 1
         if stop_after_batches is not None and batches >= stop_after_batches:
             return report

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from schemas.persons import RegistrationCreate
 from service.auth.scopes import scopes_of
 from service.ingest import run
-from service.ingest.formats import Parsed, read_items
+from service.ingest.formats import Parsed, count_items, read_items
 from service.ingest.run import import_file
 from service.persons import service as persons
 from service.principal import Principal, PrincipalKind
@@ -95,6 +95,8 @@ def test_csv_rows_become_items_and_bad_rows_are_reported(csv_file):
     request = next(p.item for p in good if hasattr(p.item, "persons"))
     assert [person.role.value for person in request.persons] == ["enquirer", "sought_person"]
     assert sorted(bad) == [6, 8, 9]
+    assert count_items(csv_file) == len(parsed)
+    assert parsed[-1].item is request  # requests come last: complete only at the end of file
     assert "sex" in bad[6]
     assert "request_ref" in bad[8]
     assert "record_type" in bad[9]
@@ -104,6 +106,7 @@ def test_jsonl_lines_become_items_and_bad_lines_are_reported(jsonl_file):
     parsed = read_items(jsonl_file)
     assert [p.line for p in parsed if p.item is not None] == [1, 2]
     assert sorted(p.line for p in parsed if p.item is None) == [4, 5, 6, 7]
+    assert count_items(jsonl_file) == len(parsed)
 
 
 async def test_import_goes_through_the_services_with_one_audit_row_per_batch(
@@ -126,7 +129,7 @@ async def test_import_goes_through_the_services_with_one_audit_row_per_batch(
     assert persons == 4
     assert keys.scalar() == 4
     assert jobs == 4
-    assert audits == 2  # batches 1 and 2 created records; batches 3 and 4 only rejected rows
+    assert audits == 2  # the two registrations, then the request (last); the rest only rejected
 
 
 async def test_an_interrupted_import_resumes_without_duplicates(
