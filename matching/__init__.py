@@ -12,7 +12,7 @@ True
 Everything not listed in `__all__` is private.
 """
 
-from matching.blocking import blocking_keys
+from matching.blocking import blocking_keys, lookup_keys
 from matching.calibration import Calibration, fit_calibration, log_loss
 from matching.dates import (
     DEFAULT_UNCERTAINTY_YEARS,
@@ -59,6 +59,7 @@ __all__ = [
     "fit_calibration",
     "format_fuzzy_date",
     "log_loss",
+    "lookup_keys",
     "parse_fuzzy_date",
     "to_gregorian",
     "token_script",

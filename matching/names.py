@@ -84,10 +84,12 @@ __all__ = [
     "latin_fold",
     "model_scripts",
     "name_blocking_keys",
+    "name_typo_keys",
     "normalise_token",
     "similarity_matrix",
     "split_tokens",
     "token_blocking_keys",
+    "token_typo_keys",
     "token_script",
 ]
 
@@ -207,8 +209,7 @@ def token_blocking_keys(token: TokenAnalysis) -> frozenset[str]:
     stay selective); ``q:`` the first three letters of those codes, which lets a spelling
     variant at the end of a long name (a dropped or added final syllable) still meet. On the
     xlit dev files a native token shares a key with a gold English spelling about 9 times in
-    10 while reaching well under 1% of the English tokens. ``d:`` the one-deletion
-    neighbourhood of the most trusted spelling, for typos.
+    10 while reaching well under 1% of the English tokens. Typos are `token_typo_keys`.
     """
     if token.is_particle or token.is_initial:
         return frozenset()
@@ -220,9 +221,16 @@ def token_blocking_keys(token: TokenAnalysis) -> frozenset[str]:
         keys.add(f"p:{code}" if len(code) >= 2 else f"p:{form[:1]}{code}")
         if len(code) > 3:
             keys.add(f"q:{code[:3]}")
-    if token.forms:
-        keys |= _deletion_keys(token.forms[0])
     return frozenset(keys)
+
+
+def token_typo_keys(token: TokenAnalysis) -> frozenset[str]:
+    """``d:`` keys of one token: the one-deletion neighbourhood of its most trusted spelling, so
+    that two spellings one typo apart meet. Alone they are common in a large archive; the
+    record's blocking keys pair them with the birth year."""
+    if token.is_particle or token.is_initial or not token.forms:
+        return frozenset()
+    return frozenset(_deletion_keys(token.forms[0]))
 
 
 def name_blocking_keys(name: AnalysedName) -> frozenset[str]:
@@ -232,4 +240,12 @@ def name_blocking_keys(name: AnalysedName) -> frozenset[str]:
         keys |= token_blocking_keys(part.token)
     for compound in name.compounds:
         keys |= token_blocking_keys(compound.token)
+    return frozenset(keys)
+
+
+def name_typo_keys(name: AnalysedName) -> frozenset[str]:
+    """Typo keys of a whole name: the union of its content tokens' `token_typo_keys`."""
+    keys: set[str] = set()
+    for part in name.parts:
+        keys |= token_typo_keys(part.token)
     return frozenset(keys)

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from matching import PersonRecord, blocking_keys
+from matching import PersonRecord, blocking_keys, lookup_keys
 
 DIGEST_BYTES = 16  # 128 bits: no accidental collision in any archive
 SESSION_KEY = "kintrace.blocking_secret"
@@ -38,8 +38,13 @@ def digest(secret: bytes, key: str) -> bytes:
 
 
 def digests(secret: bytes, record: PersonRecord) -> list[tuple[bytes, str]]:
-    """(digest, kind) of every blocking key of a record; kind is `n`, `f` or `y`."""
+    """(digest, kind) of every blocking key of a record, as stored; kind is `n`, `f` or `y`."""
     return sorted({(digest(secret, key), key[0]) for key in blocking_keys(record)})
+
+
+def lookup_digests(secret: bytes, record: PersonRecord) -> list[bytes]:
+    """The digests a probe looks up: its own keys and their neighbours (`lookup_keys`)."""
+    return sorted({digest(secret, key) for key in lookup_keys(record)})
 
 
 def attach(session: AsyncSession, secret: bytes) -> AsyncSession:

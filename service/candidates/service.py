@@ -28,12 +28,13 @@ from service.candidates.records import matching_record
 from service.persons import repository as persons
 from service.persons.records import PersonRecord as StoredPerson
 
-# Keys shared by more persons than this are too common to tell anyone apart and are skipped.
-MAX_POSTINGS = 2000
+# Keys shared by more persons than this are too common to tell anyone apart and are skipped
+# (each costs reading this many postings, so it bounds the lookup too).
+MAX_POSTINGS = 1000
 # Candidates scored per probe, most shared keys first: on the hard queries of
-# benchmarks/candidate_latency.py the true counterpart ranks within the first 100 for 99.7% of
-# them (within 50: 99.3%); each one scored costs about half a millisecond.
-MAX_CANDIDATES = 100
+# benchmarks/candidate_latency.py the true counterpart ranks within the first 25 for 99.3% of
+# them and within 50 for 99.7% (20,000 persons); each one scored costs about half a millisecond.
+MAX_CANDIDATES = 50
 # A seeks B while B seeks A: two independent accounts that corroborate each other. Added to the
 # pair's match weight (64 times the odds), it lifts a plausible pair well above the threshold
 # without letting an implausible one through on its own.
@@ -163,12 +164,12 @@ async def match_person(
         return []
     probe = found[0]
     probe_record = matcher.prepare(matching_record(probe))
-    probe_keys = keys.digests(keys.secret_of(session), probe_record.record)
+    probe_keys = keys.lookup_digests(keys.secret_of(session), probe_record.record)
     candidates = await repository.candidates(
         session,
         society_id=society_id,
         person_id=person_id,
-        digests=[digest for digest, _ in probe_keys],
+        digests=probe_keys,
         roles=SEARCHED_ROLES.get(probe.role, ()),
         max_postings=MAX_POSTINGS,
         limit=MAX_CANDIDATES,

@@ -23,6 +23,7 @@ from service.audit import service as audit
 from service.candidates import calibration, keys
 from service.candidates import repository as candidates
 from service.candidates.records import SEX_CODES, matching_record
+from service.candidates.service import MAX_POSTINGS
 from service.db.models import SearchFlag
 from service.errors import UnprocessableContent
 from service.persons import repository as persons
@@ -97,7 +98,7 @@ async def search(
     """Find, score, audit and watch; the caller commits."""
     record = query_record(query)
     society = access.principal.society_id
-    digests = [digest for digest, _ in keys.digests(keys.secret_of(session), record)]
+    digests = keys.lookup_digests(keys.secret_of(session), record)
     roles = [role.value for role in (query.roles or list(PersonRole))]
     found = await candidates.candidates(
         session,
@@ -105,7 +106,7 @@ async def search(
         person_id=NOBODY,
         digests=digests,
         roles=roles,
-        max_postings=2000,
+        max_postings=MAX_POSTINGS,
         limit=MAX_SCORED,
     )
     people = await persons.get_persons(session, society, [c.person_id for c in found])

@@ -14,6 +14,7 @@ from matching import (
     PersonName,
     PersonRecord,
     blocking_keys,
+    lookup_keys,
     parse_fuzzy_date,
 )
 from matching._model import default_model, model_from_json
@@ -148,6 +149,32 @@ def test_one_to_many_orders_best_first_and_applies_threshold_and_top():
 def test_native_and_romanised_records_share_a_blocking_key():
     for _, left, right in SAME_PERSON:
         assert blocking_keys(left) & blocking_keys(right), (left.names, right.names)
+
+
+TYPO_KEYS = "n:d:"
+
+
+@pytest.mark.parametrize(
+    ("probe", "stored"),
+    [
+        (person("Wazir Nasima", "F", "1967-11-21"), person("Nasima Wazir", "F", "1968-11-21")),
+        (person("oowak Jea", "M", "1996-09-24"), person("Jean Nowak", "M", "1995-09-24")),
+        (person("Darer Irkaan", "F", "1950-09-06"), person("Ikraan Daher", "F", "1950")),
+        (person("Darer Irkaan", "F", "1950-09-06"), person("Ikraan Daher", "F")),
+    ],
+    ids=["year-off-by-one", "typo-in-first-letters", "year-only", "no-year"],
+)
+def test_typos_in_both_names_still_meet_through_typo_keys(probe, stored):
+    shared = lookup_keys(probe) & blocking_keys(stored)
+    assert any(key.startswith(TYPO_KEYS) for key in shared), shared
+
+
+def test_typo_keys_are_paired_with_a_narrow_birth_year_only():
+    dated = {k for k in blocking_keys(person("Nasima Wazir", "F", "1968")) if "d:" in k}
+    assert dated and all(key.endswith("@1968") for key in dated)
+    vague = {k for k in blocking_keys(person("Nasima Wazir", "F", "ca. 1968")) if "d:" in k}
+    assert vague and not any("@" in key for key in vague)
+    assert blocking_keys(person("Nasima Wazir")) <= lookup_keys(person("Nasima Wazir"))
 
 
 def test_model_file_must_cover_every_level():
