@@ -73,10 +73,12 @@ async def drain_society(
     *,
     minor_age: int = 18,
     batch: int = BATCH,
+    stop: asyncio.Event | None = None,
 ) -> Progress:
-    """Work through one society's available jobs until none is left."""
+    """Work through one society's available jobs until none is left, or until `stop` is set
+    (checked between batches of `batch` jobs, so a worker with a backlog still stops soon)."""
     progress = Progress()
-    while True:
+    while stop is None or not stop.is_set():
         async with tenant(society_id) as session:
             jobs = await repository.lease_jobs(
                 session, limit=batch, lease=LEASE, max_attempts=MAX_ATTEMPTS
@@ -97,6 +99,7 @@ async def drain_society(
                     await repository.fail_job(session, job.id, str(err), RETRY_AFTER)
                     await session.commit()
             progress.jobs += 1
+    return progress
 
 
 async def drain(
@@ -106,8 +109,9 @@ async def drain(
     threshold: float,
     *,
     minor_age: int = 18,
+    stop: asyncio.Event | None = None,
 ) -> Progress:
-    """One pass over every society's queue."""
+    """One pass over every society's queue (cut short when `stop` is set)."""
     async with sessions() as session:
         society_ids = await societies.all_ids(session)
     total = Progress()
@@ -115,7 +119,7 @@ async def drain(
         async with tenant(society_id) as session:
             society_matcher = await calibration.society_matcher(session, matcher)
         done = await drain_society(
-            tenant, society_id, society_matcher, threshold, minor_age=minor_age
+            tenant, society_id, society_matcher, threshold, minor_age=minor_age, stop=stop
         )
         total.jobs += done.jobs
         total.links += done.links
@@ -155,7 +159,9 @@ async def work_forever(
                 purged = await purge_finished(sessions, tenant)
                 if purged:
                     log.info("finished match jobs purged", count=purged)
-            progress = await drain(sessions, tenant, matcher, threshold, minor_age=minor_age)
+            progress = await drain(
+                sessions, tenant, matcher, threshold, minor_age=minor_age, stop=stop
+            )
         except Exception as err:  # database restart, say: try again shortly
             log.warning("worker pass failed", error=f"{type(err).__name__}: {err}")
             progress = Progress()

@@ -7,6 +7,7 @@ request, closed persons and other societies' persons are never candidates.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import uuid
 
@@ -325,3 +326,25 @@ async def test_finished_jobs_are_forgotten_after_the_retention_period(client, ru
     assert purged == 3  # the enquirer, the sought mother and the registration
     rows = await owner_rows(connection, "SELECT count(*) AS jobs FROM match_job")
     assert rows[0].jobs == 0
+
+
+async def test_a_worker_with_a_backlog_stops_between_batches(client, runtime, caseworker):
+    await make_pair(client)  # three queued jobs
+    stop = asyncio.Event()
+    leases = 0
+
+    def tenant(society_id):
+        nonlocal leases
+        leases += 1
+        if leases == 2:  # the first job's transaction: the worker is asked to stop
+            stop.set()
+        return runtime.tenant_session(society_id)
+
+    done = await worker.drain_society(
+        tenant, caseworker.society_id, Matcher(), THRESHOLD, batch=1, stop=stop
+    )
+    assert done.jobs == 1, "the batch in hand is finished, no new one is taken"
+    rest = await worker.drain_society(
+        runtime.tenant_session, caseworker.society_id, Matcher(), THRESHOLD
+    )
+    assert rest.jobs == 2
