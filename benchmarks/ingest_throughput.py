@@ -38,17 +38,12 @@ GOAL_SECONDS = 15 * 60
 GOAL_N = 1_000_000
 
 
-async def society_jobs(url: str, society: str) -> tuple[int, int]:
-    """(finished, pending) match jobs of the society."""
+async def finished_jobs(url: str) -> int:
+    """Match jobs finished so far, in every society (the workers serve them all)."""
     connection = await asyncpg.connect(url)
     try:
-        row = await connection.fetchrow(
-            "SELECT count(*) FILTER (WHERE j.finished_at IS NOT NULL) AS done,"
-            " count(*) FILTER (WHERE j.finished_at IS NULL) AS pending"
-            " FROM match_job j JOIN society s ON s.id = j.society_id WHERE s.code = $1",
-            society,
-        )
-        return int(row["done"]), int(row["pending"])
+        query = "SELECT count(*) FROM match_job WHERE finished_at IS NOT NULL"
+        return int(await connection.fetchval(query))
     finally:
         await connection.close()
 
@@ -71,9 +66,9 @@ async def next_society(url: str, stem: str) -> str:
     return f"{stem}-{number}"
 
 
-def score_for(url: str, workers: int, seconds: float, society: str) -> tuple[int, float]:
-    """Run `workers` worker processes for `seconds`; the jobs of the society they finished."""
-    before, _ = asyncio.run(society_jobs(url, society))
+def score_for(url: str, workers: int, seconds: float) -> tuple[int, float]:
+    """Run `workers` worker processes for `seconds`; the jobs they finished."""
+    before = asyncio.run(finished_jobs(url))
     env = service_env(url, KINTRACE_LOG_LEVEL="WARNING", KINTRACE_WORKER_NICENESS="0")
     processes = [
         subprocess.Popen(
@@ -93,9 +88,13 @@ def score_for(url: str, workers: int, seconds: float, society: str) -> tuple[int
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
         for process in processes:
-            process.wait(timeout=60)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # never leave a worker behind
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
     elapsed = time.monotonic() - start
-    after, _ = asyncio.run(society_jobs(url, society))
+    after = asyncio.run(finished_jobs(url))
     return after - before, elapsed
 
 
@@ -116,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         rate = load_society(url, society, csv_path, expected)
         assert rate is not None
         print(f"scoring with {args.workers} worker(s) for {args.score_seconds:.0f} s ...")
-        jobs, seconds = score_for(url, args.workers, args.score_seconds, society)
+        jobs, seconds = score_for(url, args.workers, args.score_seconds)
     import_seconds = expected / rate
     scoring_rate = jobs / seconds
     scoring_seconds = expected / scoring_rate if scoring_rate else float("inf")
