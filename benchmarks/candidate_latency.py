@@ -46,7 +46,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-from metaphone import doublemetaphone
 
 from benchmarks._metrics import format_table
 from benchmarks._service import database, load_society, service_env
@@ -195,6 +194,8 @@ async def person_ids(url: str, society: str) -> dict[str, uuid.UUID]:
 
 def dm_codes(text: str) -> list[str]:
     """Double Metaphone codes of a name part (empty for names with no Latin letters)."""
+    from metaphone import doublemetaphone  # the bench group only (`uv run --group bench`)
+
     return [code for code in doublemetaphone(text) if code] if text else []
 
 
