@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from schemas.enums import Purpose, StaffRole
 from schemas.persons import RegistrationCreate
+from schemas.tracing import TracingRequestCreate
 from service.audit import service as audit
 from service.auth.scopes import scopes_of
 from service.errors import KintraceError
@@ -54,13 +55,11 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-async def _store(session: AsyncSession, principal: Principal, parsed: Parsed) -> list[uuid.UUID]:
-    """Create one item through the services; the ids of the records it created."""
-    assert parsed.item is not None
-    if isinstance(parsed.item, RegistrationCreate):
-        person = await persons.create_registration(session, principal, parsed.item)
-        return [person.id]
-    created = await tracing.create(session, principal, parsed.item)
+async def _store_request(
+    session: AsyncSession, principal: Principal, request: TracingRequestCreate
+) -> list[uuid.UUID]:
+    """Create one tracing request through its service; the ids of the records it created."""
+    created = await tracing.create(session, principal, request)
     return [created.id, *(p.id for p in created.persons)]
 
 
@@ -83,9 +82,9 @@ async def _store_batch(
                 registrations.append((parsed, persons.new_registration(principal, parsed.item)))
                 continue
             async with session.begin_nested():
-                created += await _store(session, principal, parsed)
+                created += await _store_request(session, principal, parsed.item)
         except KintraceError as err:
-            problems.append(f"line {parsed.line}: {err.detail or err.title}")
+            problems.append(f"line {parsed.line}: {_refusal(err)}")
     if registrations:
         created += await _store_registrations(session, registrations, problems)
     report.problems += problems
@@ -113,8 +112,8 @@ async def _store_registrations(
 
 
 def _refusal(err: Exception) -> str:
-    """What to tell about a record the database refused (no values: the message may hold
-    personal data, so only the kind of refusal)."""
+    """What to tell about a refused record: the service's own problem, or the kind of the
+    database's refusal (not its message, which may hold personal data)."""
     if isinstance(err, KintraceError):
         return err.detail or err.title
     return f"refused by the database ({type(getattr(err, 'orig', err)).__name__})"
