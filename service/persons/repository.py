@@ -187,23 +187,30 @@ async def insert_persons(
         for new in new_persons
         for position, name in enumerate(new.names)
     ]
-    names: dict[uuid.UUID, list[tuple[int, NameRecord]]] = defaultdict(list)
+    written_names: dict[tuple[uuid.UUID, int], Any] = {}
     if name_rows:
         stored_names = await session.exec(  # type: ignore[call-overload]
             _insert_from_document(
                 "person_name", list(name_rows[0]), "id, person_id, position, created_at"
             ).bindparams(rows=_rows_document(name_rows))
         )
-        by_position = {(new.id, i): name for new in new_persons for i, name in enumerate(new.names)}
-        for row in stored_names:
-            name = dataclasses.replace(
-                by_position[(row.person_id, row.position)], id=row.id, created_at=row.created_at
-            )
-            names[row.person_id].append((row.position, name))
-    return [_new_record(new, written[new.id], names[new.id]) for new in new_persons]
+        written_names = {(row.person_id, row.position): row for row in stored_names}
+    return [_new_record(new, written[new.id], written_names) for new in new_persons]
 
 
-def _new_record(new: NewPerson, written: Any, names: list[tuple[int, NameRecord]]) -> PersonRecord:
+def _new_record(
+    new: NewPerson, written: Any, written_names: dict[tuple[uuid.UUID, int], Any]
+) -> PersonRecord:
+    """The stored view of a person just inserted: what was written, plus what the database
+    set (ids, timestamps, version, status) as `RETURNING` gave it back."""
+    names = [
+        dataclasses.replace(
+            name,
+            id=written_names[(new.id, position)].id,
+            created_at=written_names[(new.id, position)].created_at,
+        )
+        for position, name in enumerate(new.names)
+    ]
     return PersonRecord(
         id=new.id,
         society_id=new.society_id,
@@ -214,7 +221,7 @@ def _new_record(new: NewPerson, written: Any, names: list[tuple[int, NameRecord]
         registration_source=new.registration_source,
         registration_date=new.registration_date,
         personal=dataclasses.replace(new.personal),
-        names=[name for _, name in sorted(names, key=lambda item: item[0])],
+        names=names,
         closed_at=written.closed_at,
         close_reason=written.close_reason,
         version=written.version,
