@@ -189,16 +189,20 @@ async def match_person(
         other_record = matching_record(other)
         comparison = matcher.compare(probe_record, other_record)
         weight, probability = comparison.match_weight, comparison.probability
+        members: list[StoredPerson] | None = None  # both requests' persons, read once
         mirror = None
         if kind == "sought_enquirer":
-            mirror = await _reciprocal(session, society_id, probe, other, matcher, threshold)
+            members = await _request_members(session, society_id, probe, other)
+            mirror = _reciprocal(probe, other, members, matcher, threshold)
             if mirror is not None:
                 kind = "reciprocal"
                 weight += RECIPROCAL_BITS
                 probability = matcher.probability(weight)
         family = None
         if matcher.probability(weight + FAMILY_BITS * FAMILY_PAIRS_COUNTED) >= threshold:
-            family = await _family(session, society_id, probe, other, matcher, threshold, mirror)
+            if members is None:
+                members = await _request_members(session, society_id, probe, other)
+            family = _family(probe, other, members, matcher, threshold, mirror)
             if family is not None:
                 weight += family["bits"]
                 probability = matcher.probability(weight)
@@ -229,35 +233,39 @@ async def match_person(
     return sorted(scored, key=lambda candidate: -candidate.probability)
 
 
-async def _reciprocal(
-    session: AsyncSession,
-    society_id: uuid.UUID,
+async def _request_members(
+    session: AsyncSession, society_id: uuid.UUID, one: StoredPerson, another: StoredPerson
+) -> list[StoredPerson]:
+    """The active persons of both persons' tracing requests (none unless both have one)."""
+    if one.tracing_request_id is None or another.tracing_request_id is None:
+        return []
+    people = await persons.list_for_requests(
+        session, society_id, [one.tracing_request_id, another.tracing_request_id]
+    )
+    return [person for person in people if person.status == PersonStatus.ACTIVE]
+
+
+def _reciprocal(
     one: StoredPerson,
     another: StoredPerson,
+    members: list[StoredPerson],
     matcher: Matcher,
     threshold: float,
 ) -> dict[str, Any] | None:
     """If the pair is a sought person and another request's enquirer, whether the mirror pair
-    holds too: the sought person's own enquirer is sought in the other request."""
+    holds too: the sought person's own enquirer is sought in the other request (`members`:
+    the active persons of both requests)."""
     sought, enquirer = (one, another) if one.role == PersonRole.SOUGHT_PERSON else (another, one)
-    if sought.tracing_request_id is None or enquirer.tracing_request_id is None:
-        return None
-    people = await persons.list_for_requests(
-        session, society_id, [sought.tracing_request_id, enquirer.tracing_request_id]
-    )
     seekers = [
         p
-        for p in people
-        if p.tracing_request_id == sought.tracing_request_id
-        and p.role == PersonRole.ENQUIRER
-        and p.status == PersonStatus.ACTIVE
+        for p in members
+        if p.tracing_request_id == sought.tracing_request_id and p.role == PersonRole.ENQUIRER
     ]
     sought_back = [
         p
-        for p in people
+        for p in members
         if p.tracing_request_id == enquirer.tracing_request_id
         and p.role == PersonRole.SOUGHT_PERSON
-        and p.status == PersonStatus.ACTIVE
     ]
     best: dict[str, Any] | None = None
     for seeker in seekers:
@@ -274,26 +282,19 @@ async def _reciprocal(
     return best
 
 
-async def _family(
-    session: AsyncSession,
-    society_id: uuid.UUID,
+def _family(
     probe: StoredPerson,
     other: StoredPerson,
+    members: list[StoredPerson],
     matcher: Matcher,
     threshold: float,
     mirror: dict[str, Any] | None,
 ) -> dict[str, Any] | None:
     """When both persons belong to tracing requests, the other members of the two requests
-    who match each other (one-to-one, most probable first): the family agreeing as a group.
-    The reciprocal pair, already counted, is left out."""
-    if probe.tracing_request_id is None or other.tracing_request_id is None:
-        return None
-    people = await persons.list_for_requests(
-        session, society_id, [probe.tracing_request_id, other.tracing_request_id]
-    )
-    active = [p for p in people if p.status == PersonStatus.ACTIVE]
-    mine = [p for p in active if p.tracing_request_id == probe.tracing_request_id]
-    theirs = [p for p in active if p.tracing_request_id == other.tracing_request_id]
+    (`members`: their active persons) who match each other (one-to-one, most probable first):
+    the family agreeing as a group. The reciprocal pair, already counted, is left out."""
+    mine = [p for p in members if p.tracing_request_id == probe.tracing_request_id]
+    theirs = [p for p in members if p.tracing_request_id == other.tracing_request_id]
     already = {probe.id, other.id}  # the pair itself, and the reciprocal pair if counted
     if mirror is not None:
         already |= {uuid.UUID(mirror[k]) for k in ("enquirer_id", "sought_person_id")}
