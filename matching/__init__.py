@@ -13,7 +13,7 @@ Everything not listed in `__all__` is private.
 """
 
 from matching.blocking import blocking_keys, lookup_keys
-from matching.calibration import Calibration, fit_calibration, log_loss
+from matching.calibration import Calibration, fit_calibration, identity_calibration, log_loss
 from matching.dates import (
     DEFAULT_UNCERTAINTY_YEARS,
     Calendar,
@@ -58,6 +58,7 @@ __all__ = [
     "date_bounds",
     "fit_calibration",
     "format_fuzzy_date",
+    "identity_calibration",
     "log_loss",
     "lookup_keys",
     "parse_fuzzy_date",

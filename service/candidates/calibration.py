@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from matching import Calibration, Matcher, log_loss
+from matching import Calibration, Matcher, identity_calibration, log_loss
 from service.candidates import repository
 from service.db.models import ModelCalibration
 
@@ -70,8 +70,7 @@ async def recalibrate(
     label = f"cal{await repository.count_calibrations(session) + 1}"
     fitted = base.recalibrated(weights, same, label)
     assert fitted.calibration is not None
-    current_line = current.calibration or base.recalibrated([], [], "model").calibration
-    assert current_line is not None
+    current_line = current.calibration or identity_calibration(base.model.prior_bits)
     await repository.add_calibration(
         session,
         ModelCalibration(

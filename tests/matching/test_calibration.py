@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from matching import Calibration, Matcher, fit_calibration, log_loss
+from matching import Calibration, Matcher, fit_calibration, identity_calibration, log_loss
 
 
 def decisions(slope: float, intercept: float, n: int, seed: int = 1):
@@ -32,7 +32,7 @@ def test_many_decisions_recover_the_line_they_follow():
     fitted = fit_calibration(weights, same, prior_bits, "cal-1")
     assert fitted.slope == pytest.approx(0.4, rel=0.15)
     assert fitted.intercept == pytest.approx(-6.0, rel=0.2)
-    model_line = fit_calibration([], [], prior_bits, "model")
+    model_line = identity_calibration(prior_bits)
     assert log_loss(fitted, weights, same) < log_loss(model_line, weights, same)
 
 
