@@ -136,14 +136,22 @@ def name_parts(row: dict[str, str]) -> tuple[str, str, str]:
     return words[0], words[-1], " ".join(words[1:-1]) or row["father_name"]
 
 
-def shift_year(rng: random.Random, text: str) -> str:
-    """The date with its year moved by one (either way), if it has a year."""
+def _year_at(text: str) -> int | None:
+    """Where the four-digit year of a generated date text starts, if it has one."""
     for start in range(len(text) - 3):
         chunk = text[start : start + 4]
         if chunk.isdigit() and chunk[0] in "12":
-            moved = int(chunk) + rng.choice((-1, 1))
-            return text[:start] + str(moved) + text[start + 4 :]
-    return text
+            return start
+    return None
+
+
+def shift_year(rng: random.Random, text: str) -> str:
+    """The date with its year moved by one (either way), if it has a year."""
+    start = _year_at(text)
+    if start is None:
+        return text
+    moved = int(text[start : start + 4]) + rng.choice((-1, 1))
+    return text[:start] + str(moved) + text[start + 4 :]
 
 
 def make_queries(
@@ -236,11 +244,8 @@ async def build_baselines(
 
 def birth_year(text: str) -> int | None:
     """The four-digit year in a generated date text, if any."""
-    for start in range(len(text) - 3):
-        chunk = text[start : start + 4]
-        if chunk.isdigit() and chunk[0] in "12":
-            return int(chunk)
-    return None
+    start = _year_at(text)
+    return None if start is None else int(text[start : start + 4])
 
 
 def score(ranked: Sequence[uuid.UUID], truth: set[uuid.UUID]) -> tuple[int, int]:

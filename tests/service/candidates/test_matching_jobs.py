@@ -180,20 +180,15 @@ def brother(role: str, name: str, born: str, father: str, **extra) -> dict:
     return person
 
 
+AHMED_SEEKS_KARIM = [
+    brother("enquirer", "أحمد يوسف", "1988-05-02", "يوسف"),
+    brother("sought_person", "كريم يوسف", "1992-11-20", "يوسف", relationship_to_enquirer="brother"),
+]
+
+
 async def test_two_brothers_seeking_each_other_are_a_reciprocal_pair(client, runtime, connection):
     """Ahmed seeks his brother Karim; Karim, in another request, seeks Ahmed."""
-    first = tracing_request(
-        persons=[
-            brother("enquirer", "أحمد يوسف", "1988-05-02", "يوسف"),
-            brother(
-                "sought_person",
-                "كريم يوسف",
-                "1992-11-20",
-                "يوسف",
-                relationship_to_enquirer="brother",
-            ),
-        ]
-    )
+    first = tracing_request(persons=AHMED_SEEKS_KARIM)
     second = tracing_request(
         persons=[
             brother("enquirer", "Karim Youssef", "20/11/1992", "Youssef"),
@@ -223,18 +218,7 @@ async def test_two_brothers_seeking_each_other_are_a_reciprocal_pair(client, run
 
 async def test_a_one_sided_search_is_no_reciprocal_pair(client, runtime, connection):
     """Karim seeks someone else: his match with Ahmed's sought brother stays one-sided."""
-    first = tracing_request(
-        persons=[
-            brother("enquirer", "أحمد يوسف", "1988-05-02", "يوسف"),
-            brother(
-                "sought_person",
-                "كريم يوسف",
-                "1992-11-20",
-                "يوسف",
-                relationship_to_enquirer="brother",
-            ),
-        ]
-    )
+    first = tracing_request(persons=AHMED_SEEKS_KARIM)
     second = tracing_request(
         persons=[
             brother("enquirer", "Karim Youssef", "20/11/1992", "Youssef"),
