@@ -29,6 +29,7 @@ class LinkStatus(StrEnum):
     PROPOSED = "proposed"
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
 
 
 class Decision(StrEnum):

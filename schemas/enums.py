@@ -132,3 +132,62 @@ class Purpose(StrEnum):
     DATA_PROTECTION = "data-protection"
     EXCHANGE = "exchange"
     IMPORT = "import"
+
+
+class LegalBasis(StrEnum):
+    """Why the service may process a person's data at all (domain rule 2).
+
+    Sought persons are usually processed on vital interest, without their consent; an enquirer
+    asks to be processed, so their basis is consent.
+    """
+
+    CONSENT = "consent"
+    VITAL_INTEREST = "vital_interest"
+    PUBLIC_INTEREST = "public_interest"
+    LEGITIMATE_INTEREST = "legitimate_interest"
+
+
+class ConsentScope(StrEnum):
+    """What a consent covers."""
+
+    TRACING = "tracing"
+    PARTNER_SHARING = "partner_sharing"
+    DISCLOSURE = "disclosure"
+    PUBLICATION = "publication"
+
+
+class ConsentGiver(StrEnum):
+    """Who gave a consent: the person, a guardian, or a recorded best-interest decision (the
+    only two valid for a minor)."""
+
+    PERSON = "person"
+    GUARDIAN = "guardian"
+    BEST_INTEREST_DECISION = "best_interest_decision"
+
+
+class ConsentMethod(StrEnum):
+    """How a consent was obtained. `condition_of_aid` exists only to be refused: consent
+    obtained as a condition of receiving aid is not valid."""
+
+    IN_PERSON_SIGNED = "in_person_signed"
+    IN_PERSON_ORAL = "in_person_oral"
+    TELEPHONE = "telephone"
+    WRITTEN = "written"
+    THROUGH_PARTNER = "through_partner"
+    CONDITION_OF_AID = "condition_of_aid"
+
+
+class TracingStop(StrEnum):
+    """Why a person is out of all matching."""
+
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    DO_NOT_TRACE = "do_not_trace"
+
+
+class DisclosableField(StrEnum):
+    """The whereabouts and contact fields a found person may allow an enquirer to receive."""
+
+    CURRENT_PLACE = "current_place"
+    PHONE = "phone"
+    EMAIL = "email"
+    POSTAL_ADDRESS = "postal_address"

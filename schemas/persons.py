@@ -10,12 +10,14 @@ from pydantic import Field, model_validator
 
 from schemas.base import WireModel
 from schemas.enums import (
+    LegalBasis,
     NameKind,
     PersonRole,
     PersonStatus,
     RegistrationKind,
     Relationship,
     Sex,
+    TracingStop,
 )
 from schemas.values import CountryCode, FuzzyDateIn, FuzzyDatePublic, Place
 
@@ -77,8 +79,25 @@ class NamePublic(WireModel):
     created_at: datetime.datetime
 
 
+class Contact(WireModel):
+    """How to reach a person: among the most guarded fields (released to an enquirer only
+    with the person's consent, field by field)."""
+
+    phone: str | None = Field(
+        default=None, pattern=r"^\+?[0-9][0-9 ()./-]{3,31}$", examples=["+49 30 854040"]
+    )
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    postal_address: str | None = Field(default=None, min_length=1, max_length=500)
+
+
 class PersonFields(WireModel):
     """Personal fields shared by every role."""
+
+    legal_basis: LegalBasis | None = Field(
+        default=None,
+        description="Why this person's data may be processed. Defaults to `consent` for an "
+        "enquirer and `vital_interest` for a sought person or a registration.",
+    )
 
     sex: Sex = Sex.UNKNOWN
     birth_date: FuzzyDateIn | None = None
@@ -91,6 +110,10 @@ class PersonFields(WireModel):
     last_known_place: Place | None = None
     last_known_date: FuzzyDateIn | None = None
     notes: LongText | None = Field(default=None, description="Distinguishing features, context.")
+    current_place: Place | None = Field(
+        default=None, description="Where the person is now (exact whereabouts; most guarded)."
+    )
+    contact: Contact | None = None
     sensitive: bool = Field(
         default=False,
         description="A person at risk (or otherwise in need of extra care): every candidate "
@@ -143,6 +166,9 @@ class PersonUpdate(WireModel):
     last_known_place: Place | None = None
     last_known_date: FuzzyDateIn | None = None
     notes: LongText | None = None
+    current_place: Place | None = None
+    contact: Contact | None = None
+    legal_basis: LegalBasis | None = Field(default=None, description="`null` is refused.")
     sensitive: bool | None = Field(default=None, description="`null` clears the flag.")
     registration_kind: RegistrationKind | None = None
     registration_source: ShortText | None = None
@@ -177,7 +203,15 @@ class PersonPublic(WireModel):
     last_known_place: Place | None
     last_known_date: FuzzyDatePublic | None
     notes: str | None
+    current_place: Place | None
+    contact: Contact | None
+    legal_basis: LegalBasis
     sensitive: bool
+    tracing_stopped: TracingStop | None = Field(
+        description="Set when the person is out of all matching: consent to tracing withdrawn, "
+        "or their request not to be traced."
+    )
+    tracing_stopped_at: datetime.datetime | None
     closed_at: datetime.datetime | None
     close_reason: str | None
     version: int

@@ -19,6 +19,7 @@ from service.auth.routes import router as auth_router
 from service.auth.routes import well_known as well_known_router
 from service.candidates.events import router as events_router
 from service.candidates.routes import router as candidates_router
+from service.consent.routes import router as consent_router
 from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from service.middleware import BodySizeLimit, ProblemOnCrash
 from service.observability import PoolCollector, install_metrics
@@ -90,6 +91,7 @@ def create_app(
     app.include_router(auth_router, prefix="/v1")
     app.include_router(tracing_router, prefix="/v1")
     app.include_router(persons_router, prefix="/v1")
+    app.include_router(consent_router, prefix="/v1")
     app.include_router(candidates_router, prefix="/v1")
     app.include_router(events_router, prefix="/v1")
     app.include_router(search_router, prefix="/v1")

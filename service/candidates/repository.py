@@ -25,6 +25,7 @@ from service.db.models import (
     LinkEvent,
     MatchJob,
     ModelCalibration,
+    Person,
     PersonKey,
 )
 
@@ -217,7 +218,8 @@ async def save_link(session: AsyncSession, values: dict[str, Any]) -> None:
     """Insert a proposed link, or refresh a stored one with the new score.
 
     A proposed link is refreshed; a rejected one is proposed again only when a compared field
-    of either person changed (another fingerprint); a confirmed one is left alone.
+    of either person changed (another fingerprint); a withdrawn one (a person's tracing had
+    stopped) is proposed again; a confirmed one is left alone.
     """
     statement = insert(CandidateLink).values(**values)
     refreshed = {
@@ -245,7 +247,7 @@ async def save_link(session: AsyncSession, values: dict[str, Any]) -> None:
             "updated_at": func.now(),
             "version": stored.version + 1,
         },
-        where=(stored.status == "proposed") | reconsidered,
+        where=(stored.status == "proposed") | (stored.status == "withdrawn") | reconsidered,
     )
     await session.exec(statement)
 
@@ -266,6 +268,53 @@ async def withdraw_links(
             """
         ).bindparams(lefts=[left for left, _ in pairs], rights=[right for _, right in pairs])
     )
+
+
+async def withdraw_links_of(session: AsyncSession, person_id: uuid.UUID) -> list[uuid.UUID]:
+    """Withdraw every still-proposed link involving the person (their tracing stopped); the
+    feed announces each as `candidate.withdrawn`. Decided links stay as decided."""
+    rows = await session.exec(  # type: ignore[call-overload]
+        text(
+            """
+            UPDATE candidate_link
+            SET status = 'withdrawn', version = version + 1, updated_at = now(),
+                decided_at = now()
+            WHERE status = 'proposed' AND (left_person_id = :p OR right_person_id = :p)
+            RETURNING id
+            """
+        ).bindparams(p=person_id)
+    )
+    return [row.id for row in rows]
+
+
+async def cancel_jobs(session: AsyncSession, person_id: uuid.UUID) -> None:
+    """Finish the person's pending match job unrun (their tracing stopped)."""
+    await session.exec(
+        update(MatchJob)
+        .where(col(MatchJob.person_id) == person_id, col(MatchJob.finished_at).is_(None))
+        .values(finished_at=func.now(), last_error="tracing stopped")
+    )
+
+
+async def lock_traceable(session: AsyncSession, person_ids: Sequence[uuid.UUID]) -> set[uuid.UUID]:
+    """Of these persons, those still active and traced, share-locked until commit.
+
+    A link is stored only for persons this returns: a concurrent withdrawal or request not to
+    be traced either committed before (the person is left out) or waits for this transaction
+    to commit and then withdraws what it stored.
+    """
+    if not person_ids:
+        return set()
+    rows = await session.exec(
+        select(Person.id)
+        .where(
+            col(Person.id).in_(person_ids),
+            Person.status == "active",
+            col(Person.tracing_stopped).is_(None),
+        )
+        .with_for_update(read=True)
+    )
+    return set(rows.all())
 
 
 async def links_page(

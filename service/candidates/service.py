@@ -22,7 +22,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from matching import Matcher, PersonRecord
-from schemas.enums import PersonRole, PersonStatus, RegistrationKind
+from schemas.enums import PersonRole, RegistrationKind
 from service.candidates import keys, repository
 from service.candidates.records import matching_record
 from service.persons import repository as persons
@@ -82,15 +82,16 @@ async def index_persons(
 ) -> None:
     """Refresh persons' blocking keys and queue them for matching (same transaction).
 
-    A closed person keeps no keys: it is no longer a candidate for anyone. `new` persons have
-    no keys yet, so there are none to forget.
+    A closed person, or one whose tracing stopped (consent withdrawn, do not trace), keeps no
+    keys: it is no longer a candidate for anyone. `new` persons have no keys yet, so there are
+    none to forget.
     """
     if not people:
         return
     secret = keys.secret_of(session)
     if not new:
         await repository.delete_keys(session, [person.id for person in people])
-    active = [person for person in people if person.status == PersonStatus.ACTIVE]
+    active = [person for person in people if person.traceable]
     await repository.insert_keys(
         session,
         [
@@ -160,7 +161,7 @@ async def match_person(
     refreshed). Decided links are left as decided.
     """
     found = await persons.get_persons(session, society_id, [person_id])
-    if not found or found[0].status != PersonStatus.ACTIVE:
+    if not found or not found[0].traceable:
         return []
     probe = found[0]
     probe_record = matcher.prepare(matching_record(probe))
@@ -178,13 +179,14 @@ async def match_person(
     today = datetime.date.today()
     scored: list[Scored] = []
     below: list[tuple[uuid.UUID, uuid.UUID]] = []
+    links: list[dict[str, Any]] = []
     for other in others:
         kind = link_kind(probe.role, other.role)
         same_request = (
             probe.tracing_request_id is not None
             and probe.tracing_request_id == other.tracing_request_id
         )
-        if kind is None or same_request or other.status != PersonStatus.ACTIVE:
+        if kind is None or same_request or not other.traceable:
             continue
         other_record = matching_record(other)
         comparison = matcher.compare(probe_record, other_record)
@@ -228,7 +230,13 @@ async def match_person(
             fingerprint(probe_record.record, other_record),
         )
         values["reviews_required"] = reviews_required(probe, other, minor_age, today)
-        await repository.save_link(session, values)
+        links.append(values)
+    if links:
+        paired = {v[side] for v in links for side in ("left_person_id", "right_person_id")}
+        traced = await repository.lock_traceable(session, sorted(paired))
+        for values in links:
+            if {values["left_person_id"], values["right_person_id"]} <= traced:
+                await repository.save_link(session, values)
     await repository.withdraw_links(session, below)
     return sorted(scored, key=lambda candidate: -candidate.probability)
 
@@ -242,7 +250,7 @@ async def _request_members(
     people = await persons.list_for_requests(
         session, society_id, [one.tracing_request_id, another.tracing_request_id]
     )
-    return [person for person in people if person.status == PersonStatus.ACTIVE]
+    return [person for person in people if person.traceable]
 
 
 def _reciprocal(

@@ -38,6 +38,10 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlmodel import Field, SQLModel
 
 from schemas.enums import (
+    ConsentGiver,
+    ConsentMethod,
+    ConsentScope,
+    LegalBasis,
     NameKind,
     PersonRole,
     PersonStatus,
@@ -47,6 +51,7 @@ from schemas.enums import (
     StaffRole,
     TracingOutcome,
     TracingRequestStatus,
+    TracingStop,
 )
 
 metadata = SQLModel.metadata
@@ -171,6 +176,14 @@ class Person(SQLModel, table=True):
         CheckConstraint(
             "(role = 'registration') = (tracing_request_id IS NULL)", name="request_membership"
         ),
+        CheckConstraint(one_of("legal_basis", LegalBasis), name="legal_basis"),
+        CheckConstraint(
+            f"tracing_stopped IS NULL OR {one_of('tracing_stopped', TracingStop)}",
+            name="tracing_stopped",
+        ),
+        CheckConstraint(
+            "(tracing_stopped IS NULL) = (tracing_stopped_at IS NULL)", name="tracing_stopped_at"
+        ),
         Index(None, "tracing_request_id"),
         Index(None, "society_id", "role", "created_at", "id"),
         Index(
@@ -217,9 +230,19 @@ class Person(SQLModel, table=True):
     last_known_place: dict[str, Any] | None = _jsonb()
     last_known_date: dict[str, Any] | None = _jsonb()
     notes: str | None = _text()
+    current_place: dict[str, Any] | None = _jsonb()
+    contact: dict[str, Any] | None = _jsonb()
     sensitive: bool = Field(
         default=False,
         sa_column=Column(Boolean, nullable=False, server_default=text("false")),
+    )
+    legal_basis: str = Field(
+        default=LegalBasis.VITAL_INTEREST.value,
+        sa_column=Column(Text, nullable=False, server_default=LegalBasis.VITAL_INTEREST.value),
+    )
+    tracing_stopped: str | None = _text()
+    tracing_stopped_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
     )
     closed_at: datetime.datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True))
@@ -612,7 +635,9 @@ class CandidateLink(SQLModel, table=True):
             "'same_sought_person', 'duplicate_registration')",
             name="kind",
         ),
-        CheckConstraint("status IN ('proposed', 'confirmed', 'rejected')", name="status"),
+        CheckConstraint(
+            "status IN ('proposed', 'confirmed', 'rejected', 'withdrawn')", name="status"
+        ),
         CheckConstraint("probability >= 0 AND probability <= 1", name="probability"),
         Index(None, "society_id", "status", "probability"),
         Index(None, "right_person_id"),
@@ -708,7 +733,7 @@ class LinkEvent(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(
             "type IN ('candidate.proposed', 'candidate.reproposed', 'candidate.confirmed', "
-            "'candidate.rejected', 'decision.recorded')",
+            "'candidate.rejected', 'decision.recorded', 'candidate.withdrawn')",
             name="type",
         ),
     )
@@ -792,3 +817,84 @@ class ModelCalibration(SQLModel, table=True):
     confirmed: int = Field(sa_column=Column(Integer, nullable=False))
     rejected: int = Field(sa_column=Column(Integer, nullable=False))
     created_at: datetime.datetime = _created()
+
+
+# --- Consent and data protection ----------------------------------------------------------------
+
+
+class ConsentRecord(SQLModel, table=True):
+    """A consent a person (or their guardian, or a best-interest decision) gave: its scope, how
+    and when it was obtained, who recorded it, and its withdrawal. Never deleted: a withdrawn
+    consent stays as the record of what was allowed until when."""
+
+    __tablename__ = "consent_record"
+    __table_args__ = (
+        CheckConstraint(one_of("scope", ConsentScope), name="scope"),
+        CheckConstraint(one_of("given_by", ConsentGiver), name="given_by"),
+        CheckConstraint(
+            f"{one_of('obtained_how', ConsentMethod)} AND obtained_how <> 'condition_of_aid'",
+            name="obtained_how",
+        ),
+        CheckConstraint(
+            "(scope = 'disclosure') = (enquirer_id IS NOT NULL AND cardinality(fields) > 0)",
+            name="disclosure_target",
+        ),
+        CheckConstraint("(withdrawn_at IS NULL) = (withdrawn_by IS NULL)", name="withdrawal"),
+        Index(None, "person_id", "recorded_at"),
+        Index(None, "enquirer_id"),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    person_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("person.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    scope: str = Field(sa_column=Column(Text, nullable=False))
+    given_by: str = Field(sa_column=Column(Text, nullable=False))
+    giver_name: str | None = _text()
+    decision_reference: str | None = _text()
+    obtained_how: str = Field(sa_column=Column(Text, nullable=False))
+    obtained_on: datetime.date = Field(sa_column=Column(Date, nullable=False))
+    enquirer_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("person.id", ondelete="CASCADE"), nullable=True
+        ),
+    )
+    fields: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    )
+    note: str | None = _text()
+    recorded_by: str = Field(sa_column=Column(Text, nullable=False))
+    recorded_at: datetime.datetime = _created()
+    withdrawn_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+    withdrawn_by: str | None = _text()
+    withdrawal_reason: str | None = _text()
+
+
+class PartnerNotice(SQLModel, table=True):
+    """Something every partner that received a person's data must be told: a consent
+    withdrawn, a request not to be traced, an erasure. Written in the transaction that made
+    the change; the partner exchange delivers it. It keeps the person's id only (the person
+    may be erased by the time it is sent)."""
+
+    __tablename__ = "partner_notice"
+    __table_args__ = (
+        CheckConstraint("kind IN ('consent_withdrawn', 'do_not_trace', 'erased')", name="kind"),
+        Index(None, "society_id", "created_at", postgresql_where=text("delivered_at IS NULL")),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    person_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False))
+    kind: str = Field(sa_column=Column(Text, nullable=False))
+    scope: str | None = _text()
+    created_at: datetime.datetime = _created()
+    delivered_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )

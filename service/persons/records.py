@@ -43,6 +43,8 @@ class PersonalFields:
     last_known_place: dict[str, Any] | None = None
     last_known_date: dict[str, Any] | None = None
     notes: str | None = None
+    current_place: dict[str, Any] | None = None
+    contact: dict[str, Any] | None = None
     sensitive: bool = False
 
 
@@ -65,6 +67,15 @@ class PersonRecord:
     version: int
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    legal_basis: str = "vital_interest"
+    tracing_stopped: str | None = None
+    tracing_stopped_at: datetime.datetime | None = None
+
+    @property
+    def traceable(self) -> bool:
+        """Whether the person may take part in matching at all: active, and neither their
+        consent to tracing withdrawn nor a request not to be traced on record."""
+        return self.status == "active" and self.tracing_stopped is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +90,7 @@ class NewPerson:
     registration_kind: str | None = None
     registration_source: str | None = None
     registration_date: datetime.date | None = None
+    legal_basis: str = "vital_interest"
     id: uuid.UUID = field(default_factory=uuid.uuid4)
 
 

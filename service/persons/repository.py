@@ -41,6 +41,8 @@ def _personal_columns(personal: PersonalFields) -> dict[str, Any]:
         "last_known_place": personal.last_known_place,
         "last_known_date": personal.last_known_date,
         "notes": personal.notes,
+        "current_place": personal.current_place,
+        "contact": personal.contact,
         "sensitive": personal.sensitive,
     }
 
@@ -58,6 +60,8 @@ def _personal_from_row(row: Person) -> PersonalFields:
         last_known_place=row.last_known_place,
         last_known_date=row.last_known_date,
         notes=row.notes,
+        current_place=row.current_place,
+        contact=row.contact,
         sensitive=row.sensitive,
     )
 
@@ -107,6 +111,9 @@ def _record(row: Person, names: list[NameRecord]) -> PersonRecord:
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        legal_basis=row.legal_basis,
+        tracing_stopped=row.tracing_stopped,
+        tracing_stopped_at=row.tracing_stopped_at,
     )
 
 
@@ -165,6 +172,7 @@ async def insert_persons(
             "registration_kind": new.registration_kind,
             "registration_source": new.registration_source,
             "registration_date": new.registration_date,
+            "legal_basis": new.legal_basis,
             **_personal_columns(new.personal),
         }
         for new in new_persons
@@ -227,6 +235,7 @@ def _new_record(
         version=written.version,
         created_at=written.created_at,
         updated_at=written.updated_at,
+        legal_basis=new.legal_basis,
     )
 
 
@@ -316,6 +325,9 @@ async def write_person(
         "registration_date": record.registration_date,
         "closed_at": record.closed_at,
         "close_reason": record.close_reason,
+        "legal_basis": record.legal_basis,
+        "tracing_stopped": record.tracing_stopped,
+        "tracing_stopped_at": record.tracing_stopped_at,
     }
     return await _versioned_update(session, record, expected_version, values)
 

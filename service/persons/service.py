@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from matching import Script, token_script
-from schemas.enums import PersonRole, PersonStatus
+from schemas.enums import LegalBasis, PersonRole, PersonStatus
 from schemas.persons import (
+    Contact,
     NameCreate,
     NameParts,
     NamePublic,
@@ -70,6 +71,22 @@ def _name_record(name: NameCreate) -> NameRecord:
     )
 
 
+def contact_document(contact: Contact | None) -> dict[str, Any] | None:
+    """A contact as stored: only the parts given (none given is no contact)."""
+    parts = contact.model_dump(exclude_none=True) if contact is not None else {}
+    return parts or None
+
+
+def legal_basis_of(fields: PersonFields, role: PersonRole) -> str:
+    """The legal basis given, or the usual one for the role: an enquirer asks to be
+    processed (consent); a sought person or a registration is processed to restore family
+    links, usually without their consent yet (vital interest)."""
+    if fields.legal_basis is not None:
+        return fields.legal_basis.value
+    usual = LegalBasis.CONSENT if role is PersonRole.ENQUIRER else LegalBasis.VITAL_INTEREST
+    return usual.value
+
+
 def _personal(fields: PersonFields, path: str) -> PersonalFields:
     return PersonalFields(
         sex=fields.sex.value,
@@ -83,6 +100,8 @@ def _personal(fields: PersonFields, path: str) -> PersonalFields:
         last_known_place=place_document(fields.last_known_place),
         last_known_date=fuzzy_date_document(fields.last_known_date, f"{path}last_known_date"),
         notes=fields.notes,
+        current_place=place_document(fields.current_place),
+        contact=contact_document(fields.contact),
         sensitive=fields.sensitive,
     )
 
@@ -130,7 +149,12 @@ def person_public(record: PersonRecord) -> PersonPublic:
             "last_known_place": place_public(personal.last_known_place),
             "last_known_date": fuzzy_date_public(personal.last_known_date),
             "notes": personal.notes,
+            "current_place": place_public(personal.current_place),
+            "contact": personal.contact,
+            "legal_basis": record.legal_basis,
             "sensitive": personal.sensitive,
+            "tracing_stopped": record.tracing_stopped,
+            "tracing_stopped_at": record.tracing_stopped_at,
             "closed_at": record.closed_at,
             "close_reason": record.close_reason,
             "version": record.version,
@@ -151,6 +175,7 @@ def new_registration(principal: Principal, body: RegistrationCreate) -> NewPerso
         registration_kind=body.registration_kind.value,
         registration_source=body.registration_source,
         registration_date=body.registration_date,
+        legal_basis=legal_basis_of(body, PersonRole.REGISTRATION),
     )
 
 
@@ -184,6 +209,7 @@ async def add_to_request(
         role=body.role.value,
         personal=_personal(body, path),
         names=[_name_record(name) for name in body.names],
+        legal_basis=legal_basis_of(body, body.role),
     )
     try:
         async with session.begin_nested():
@@ -215,15 +241,23 @@ def _apply_update(record: PersonRecord, body: PersonUpdate) -> None:
         raise invalid_fields("registration fields are only for registrations", *sorted(misplaced))
     if "registration_kind" in changes and body.registration_kind is None:
         raise invalid_fields("a registration needs `registration_kind`", "registration_kind")
+    if "legal_basis" in changes:
+        if body.legal_basis is None:
+            raise invalid_fields("every person needs a legal basis", "legal_basis")
+        record.legal_basis = body.legal_basis.value
     personal_changes: dict[str, Any] = {}
     for field_name in changes:
         value = getattr(body, field_name)
+        if field_name == "legal_basis":
+            continue
         if field_name in registration_fields:
             setattr(record, field_name, getattr(value, "value", value))
         elif field_name in {"birth_date", "last_known_date"}:
             personal_changes[field_name] = fuzzy_date_document(value, field_name)
-        elif field_name in {"birth_place", "last_known_place"}:
+        elif field_name in {"birth_place", "last_known_place", "current_place"}:
             personal_changes[field_name] = place_document(value)
+        elif field_name == "contact":
+            personal_changes[field_name] = contact_document(value)
         elif field_name == "sex":
             personal_changes[field_name] = value.value if value is not None else "unknown"
         elif field_name == "sensitive":

@@ -110,7 +110,7 @@ async def search(
         limit=MAX_SCORED,
     )
     people = await persons.get_persons(session, society, [c.person_id for c in found])
-    active = [person for person in people if person.status == "active"]
+    active = [person for person in people if person.traceable]
     matcher = await calibration.society_matcher(session, search_matcher())
     hits = await asyncio.to_thread(_score, matcher, record, active, query.limit)
     await audit.record(

@@ -44,9 +44,16 @@ from tests.service.payloads import (
 
 OTHER_SOCIETY = "other"
 TOKEN_ENDPOINT = ("POST", "/v1/auth/token")
-ID_PARAMS = frozenset({"request_id", "person_id", "name_id", "relationship_id", "link_id"})
+ID_PARAMS = frozenset(
+    {"request_id", "person_id", "name_id", "relationship_id", "link_id", "consent_id"}
+)
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 VOLATILE_HEADERS = frozenset({"x-request-id", "date"})
+TRACING_CONSENT = {
+    "scope": "tracing",
+    "obtained_how": "in_person_oral",
+    "obtained_on": "2026-01-10",
+}
 
 
 @dataclass(frozen=True)
@@ -126,6 +133,7 @@ class World:
     registration_etag: str
     link_id: str
     link_etag: str
+    consent_id: str
 
     def path_values(self) -> dict[str, str]:
         """The value of each id path parameter in this world."""
@@ -135,6 +143,7 @@ class World:
             "name_id": self.name_ids[1],
             "relationship_id": self.relationship_id,
             "link_id": self.link_id,
+            "consent_id": self.consent_id,
         }
 
     def etag_for(self, operation: Operation) -> str:
@@ -166,6 +175,7 @@ def random_world() -> World:
         registration_etag='"v1"',
         link_id=fresh(),
         link_etag='"v1"',
+        consent_id=fresh(),
     )
 
 
@@ -206,6 +216,12 @@ REQUEST_BODIES: dict[tuple[str, str], BodyFactory] = {
         "full_name": "Fatima Hassan",
     },
     ("DELETE", "/v1/persons/{person_id}/names/{name_id}"): no_body,
+    ("POST", "/v1/persons/{person_id}/consents"): lambda _: TRACING_CONSENT,
+    ("GET", "/v1/persons/{person_id}/consents"): no_body,
+    ("POST", "/v1/persons/{person_id}/consents/{consent_id}/withdrawal"): lambda _: {
+        "reason": "No longer wishes to be traced."
+    },
+    ("POST", "/v1/persons/{person_id}/do-not-trace"): no_body,
     ("GET", "/v1/audit-events"): no_body,
     ("GET", "/v1/candidate-links"): no_body,
     ("GET", "/v1/events"): no_body,
@@ -252,6 +268,8 @@ async def build_world(owner: httpx.AsyncClient) -> World:
     assert person.status_code == 201, person.text
     registered = person.json()
     link_id, link_etag = await newest_link(owner, second["id"], registered["id"])
+    consent = await owner.post(f"/v1/persons/{registered['id']}/consents", json=TRACING_CONSENT)
+    assert consent.status_code == 201, consent.text
     return World(
         request_id=created["id"],
         enquirer_id=first["id"],
@@ -264,6 +282,7 @@ async def build_world(owner: httpx.AsyncClient) -> World:
         registration_etag=person.headers["etag"],
         link_id=link_id,
         link_etag=link_etag,
+        consent_id=consent.json()["id"],
     )
 
 

@@ -64,6 +64,18 @@ PROTECTED: dict[tuple[str, str], tuple[str, ...]] = {
         "persons.0.names.0.id",
         "persons.0.names.0.person_id",
     ),
+    ("POST", "/v1/persons/{person_id}/consents"): (
+        "person_id",
+        "recorded_by",
+        "recorded_at",
+        "withdrawn_at",
+        "withdrawn_by",
+    ),
+    ("POST", "/v1/persons/{person_id}/consents/{consent_id}/withdrawal"): (
+        "withdrawn_at",
+        "withdrawn_by",
+        "scope",
+    ),
     ("PATCH", "/v1/tracing-requests/{request_id}"): (
         "closed_on",
         "closed_at",
@@ -147,6 +159,11 @@ def value_for(field: str, intruder: Staff) -> Any:
         "link_id": str(uuid.uuid4()),
         "fingerprint": "0" * 64,
         "probability": 1.0,
+        "recorded_by": f"user:{intruder.user_id}",
+        "recorded_at": "2001-01-01T00:00:00Z",
+        "withdrawn_at": "2001-01-01T00:00:00Z",
+        "withdrawn_by": f"user:{intruder.user_id}",
+        "scope": "publication",
     }
     return values[leaf]
 

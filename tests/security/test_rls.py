@@ -331,6 +331,17 @@ async def two_societies(bare_client, staff, runtime, tmp_path) -> tuple[Tenant, 
         staff_of = tenant.staff
         report = await import_file(runtime, imported, staff_of.society_id, staff_of.society_code)
         assert report.imported == 1
+        consent_path = f"/v1/persons/{tenant.person_ids[-1]}/consents"
+        consent = await bare_client.post(
+            consent_path,
+            json={"scope": "publication", "obtained_how": "written", "obtained_on": "2026-01-10"},
+            headers=staff_of.headers(),
+        )
+        assert consent.status_code == 201, consent.text
+        withdrawn = await bare_client.post(
+            f"{consent_path}/{consent.json()['id']}/withdrawal", json={}, headers=staff_of.headers()
+        )
+        assert withdrawn.status_code == 200, "a consent withdrawn leaves a partner notice"
         async with runtime.tenant_session(staff_of.society_id) as session:
             flag = SearchFlag(
                 society_id=staff_of.society_id,

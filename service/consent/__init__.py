@@ -1,0 +1,1 @@
+"""Consent records, their withdrawal, and requests not to be traced."""
