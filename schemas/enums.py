@@ -191,3 +191,20 @@ class DisclosableField(StrEnum):
     PHONE = "phone"
     EMAIL = "email"
     POSTAL_ADDRESS = "postal_address"
+
+
+class DisclosureStatus(StrEnum):
+    """Where the disclosure of a located person's whereabouts to an enquirer stands.
+
+    Separate from the candidate link's state: a confirmed link only makes it `pending`.
+    """
+
+    PENDING = "pending"
+    REQUESTED = "requested"
+    AWAITING_APPROVAL = "awaiting_approval"
+    RELEASED = "released"
+    REFUSED = "refused"
+    NO_ANSWER = "no_answer"
+    STOPPED = "stopped"
+    CASEWORKER_DELIVERY = "caseworker_delivery"
+    DELIVERED = "delivered"

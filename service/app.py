@@ -20,6 +20,7 @@ from service.auth.routes import well_known as well_known_router
 from service.candidates.events import router as events_router
 from service.candidates.routes import router as candidates_router
 from service.consent.routes import router as consent_router
+from service.disclosure.routes import router as disclosure_router
 from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from service.middleware import BodySizeLimit, ProblemOnCrash
 from service.observability import PoolCollector, install_metrics
@@ -92,6 +93,7 @@ def create_app(
     app.include_router(tracing_router, prefix="/v1")
     app.include_router(persons_router, prefix="/v1")
     app.include_router(consent_router, prefix="/v1")
+    app.include_router(disclosure_router, prefix="/v1")
     app.include_router(candidates_router, prefix="/v1")
     app.include_router(events_router, prefix="/v1")
     app.include_router(search_router, prefix="/v1")

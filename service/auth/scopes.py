@@ -21,6 +21,7 @@ class Scope(StrEnum):
     AUDIT_READ = "audit:read"
     REVIEW = "review"
     OVERSIGHT = "oversight"
+    DECEASED_READ = "deceased:read"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -30,10 +31,13 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.AUDIT_READ: "Read the society's audit trail.",
     Scope.REVIEW: "Read candidate links and decide on them.",
     Scope.OVERSIGHT: "See who searched unusually much (search flags).",
+    Scope.DECEASED_READ: "Learn that a located person has died (to deliver it in person).",
 }
 
 ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
-    StaffRole.CASEWORKER: frozenset({Scope.TRACING_READ, Scope.TRACING_WRITE, Scope.TRACING_CLOSE}),
+    StaffRole.CASEWORKER: frozenset(
+        {Scope.TRACING_READ, Scope.TRACING_WRITE, Scope.TRACING_CLOSE, Scope.DECEASED_READ}
+    ),
     StaffRole.REVIEWER: frozenset({Scope.TRACING_READ, Scope.REVIEW}),
     StaffRole.SUPERVISOR: frozenset(
         {
@@ -42,11 +46,12 @@ ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
             Scope.TRACING_CLOSE,
             Scope.REVIEW,
             Scope.OVERSIGHT,
+            Scope.DECEASED_READ,
         }
     ),
     StaffRole.AUDITOR: frozenset({Scope.AUDIT_READ}),
     StaffRole.DATA_PROTECTION_OFFICER: frozenset(
-        {Scope.TRACING_READ, Scope.AUDIT_READ, Scope.OVERSIGHT}
+        {Scope.TRACING_READ, Scope.AUDIT_READ, Scope.OVERSIGHT, Scope.DECEASED_READ}
     ),
     StaffRole.ADMIN: frozenset(),
     StaffRole.PARTNER: frozenset({Scope.TRACING_READ, Scope.TRACING_WRITE}),

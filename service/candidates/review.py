@@ -17,6 +17,7 @@ from schemas.candidates import Decision, DecisionCreate, LinkStatus
 from schemas.enums import PersonRole
 from service.candidates import repository
 from service.db.models import CandidateDecision, CandidateLink
+from service.disclosure import service as disclosure
 from service.errors import Conflict, NotFound
 from service.http import require_if_match
 from service.persons import repository as persons
@@ -30,6 +31,7 @@ async def decide(
     link_id: uuid.UUID,
     body: DecisionCreate,
     if_match: str | None,
+    minor_age: int = 18,
 ) -> CandidateLink:
     """Record a decision and move the link on (confirmed, rejected, or awaiting a second
     reviewer)."""
@@ -64,6 +66,7 @@ async def decide(
     elif len(current) + 1 >= link.reviews_required:
         await repository.set_link_status(session, link, LinkStatus.CONFIRMED, decided=True)
         await _mark_requests_located(session, link)
+        await disclosure.open_for_link(session, link, minor_age)
     else:
         await repository.set_link_status(session, link, LinkStatus.PROPOSED, decided=False)
     return link

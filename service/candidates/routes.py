@@ -25,7 +25,7 @@ from schemas.problem import InvalidParam
 from service.audit import service as audit
 from service.candidates import repository, review
 from service.db.models import CandidateLink
-from service.deps import ReviewAccess, SessionDep
+from service.deps import ReviewAccess, RuntimeDep, SessionDep
 from service.errors import (
     BadRequest,
     Conflict,
@@ -138,9 +138,12 @@ async def decide_candidate_link(
     decision: DecisionCreate,
     access: ReviewAccess,
     session: SessionDep,
+    runtime: RuntimeDep,
     if_match: IfMatchHeader = None,
 ) -> JSONResponse:
-    link = await review.decide(session, access, link_id, decision, if_match)
+    link = await review.decide(
+        session, access, link_id, decision, if_match, runtime.settings.minor_age
+    )
     body = await _detail(session, link)
     await audit.record(
         session, access, f"{RECORD}.{decision.decision.value}", RECORD, _disclosed(link)

@@ -30,6 +30,16 @@ async def consents_of(session: AsyncSession, person_id: uuid.UUID) -> Sequence[C
     return rows.all()
 
 
+async def find_consent(
+    session: AsyncSession, person_id: uuid.UUID, consent_id: uuid.UUID
+) -> ConsentRecord | None:
+    """One of the person's consents."""
+    statement = select(ConsentRecord).where(
+        ConsentRecord.id == consent_id, ConsentRecord.person_id == person_id
+    )
+    return (await session.exec(statement)).first()
+
+
 async def lock_consent(
     session: AsyncSession, person_id: uuid.UUID, consent_id: uuid.UUID
 ) -> ConsentRecord | None:

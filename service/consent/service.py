@@ -2,8 +2,9 @@
 
 Withdrawing consent to tracing, or a person's request not to be traced, takes the person out
 of all matching in the transaction that records it: their blocking keys are deleted, their
-still-proposed candidate links withdrawn, their pending match job cancelled, and a notice is
-left for every partner that received them. A new consent to tracing resumes it; after a
+still-proposed candidate links withdrawn, their pending match job cancelled, their pending
+disclosures (and any release) stopped, and a notice is left for every partner that received
+them. A new consent to tracing resumes it; after a
 request not to be traced only the person's own consent does.
 """
 
@@ -21,6 +22,7 @@ from service.candidates import repository as candidates_repository
 from service.candidates import service as candidates
 from service.consent import repository
 from service.db.models import ConsentRecord
+from service.disclosure import repository as disclosures
 from service.errors import Conflict, NotFound, PreconditionFailed, invalid_fields
 from service.persons import repository as persons_repository
 from service.persons import service as persons
@@ -127,6 +129,8 @@ async def withdraw(
     )
     if consent.scope == ConsentScope.TRACING and person.tracing_stopped is None:
         await _set_tracing_stop(session, person, TracingStop.CONSENT_WITHDRAWN)
+    if consent.scope == ConsentScope.DISCLOSURE:
+        await disclosures.stop_for_consent(session, consent.id, "consent_withdrawn")
     return consent
 
 
@@ -157,3 +161,4 @@ async def _set_tracing_stop(
     if stop is not None:
         await candidates_repository.withdraw_links_of(session, person.id)
         await candidates_repository.cancel_jobs(session, person.id)
+        await disclosures.stop_for_person(session, person.id, stop.value)

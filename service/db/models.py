@@ -41,6 +41,7 @@ from schemas.enums import (
     ConsentGiver,
     ConsentMethod,
     ConsentScope,
+    DisclosureStatus,
     LegalBasis,
     NameKind,
     PersonRole,
@@ -898,3 +899,95 @@ class PartnerNotice(SQLModel, table=True):
     delivered_at: datetime.datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True))
     )
+
+
+class Disclosure(SQLModel, table=True):
+    """What a located person's enquirer may learn: its own state machine, started by a
+    confirmed candidate link and moved only by the located person's answer (and, for a minor,
+    a verification of the relationship and two approvals)."""
+
+    __tablename__ = "disclosure"
+    __table_args__ = (
+        UniqueConstraint("link_id"),
+        CheckConstraint(one_of("status", DisclosureStatus), name="status"),
+        CheckConstraint(
+            "status <> 'released' OR (consent_id IS NOT NULL AND cardinality(released_fields) > 0"
+            " AND (NOT minor OR (verified_by IS NOT NULL AND cardinality(approved_by) >= 2)))",
+            name="release_gate",
+        ),
+        Index(None, "society_id", "status", "created_at"),
+        Index(None, "tracing_request_id"),
+        Index(None, "found_person_id"),
+        Index(None, "consent_id"),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    link_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("candidate_link.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    tracing_request_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("tracing_request.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    enquirer_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("person.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    sought_person_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("person.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    found_person_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("person.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    status: str = Field(sa_column=Column(Text, nullable=False))
+    minor: bool = Field(sa_column=Column(Boolean, nullable=False))
+    consent_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("consent_record.id", ondelete="SET NULL"), nullable=True
+        ),
+    )
+    released_fields: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    )
+    verified_by: str | None = _text()
+    verification_method: str | None = _text()
+    verified_on: datetime.date | None = Field(default=None, sa_column=Column(Date))
+    verification_note: str | None = _text()
+    approved_by: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    )
+    stop_reason: str | None = _text()
+    version: int = _version()
+    created_at: datetime.datetime = _created()
+    updated_at: datetime.datetime = _updated()
+
+
+class DisclosureRelease(SQLModel, table=True):
+    """Each release to an enquirer, with exactly the fields released (names of fields, never
+    their values)."""
+
+    __tablename__ = "disclosure_release"
+    __table_args__ = (Index(None, "disclosure_id"),)
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    disclosure_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("disclosure.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    fields: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    released_by: str = Field(sa_column=Column(Text, nullable=False))
+    released_at: datetime.datetime = _created()

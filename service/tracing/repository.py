@@ -193,3 +193,12 @@ async def mark_located(session: AsyncSession, request_ids: Sequence[uuid.UUID]) 
         .values(status="located", version=TracingRequest.version + 1, updated_at=func.now())
     )
     return int(result.rowcount or 0)
+
+
+async def set_outcome(session: AsyncSession, request_id: uuid.UUID, outcome: str) -> None:
+    """Record what came of a located person's disclosure on their open tracing request."""
+    await session.exec(
+        update(TracingRequest)
+        .where(col(TracingRequest.id) == request_id, col(TracingRequest.status) != "closed")
+        .values(outcome=outcome, version=TracingRequest.version + 1, updated_at=func.now())
+    )

@@ -31,6 +31,7 @@ from schemas.paging import MAX_PAGE_SIZE
 from service.app import create_app
 from service.candidates import repository as candidates
 from service.candidates import worker
+from service.disclosure import repository as disclosures
 from service.settings import Settings
 from tests.conftest import Staff, StaffFactory, http_client
 from tests.service.payloads import (
@@ -45,7 +46,15 @@ from tests.service.payloads import (
 OTHER_SOCIETY = "other"
 TOKEN_ENDPOINT = ("POST", "/v1/auth/token")
 ID_PARAMS = frozenset(
-    {"request_id", "person_id", "name_id", "relationship_id", "link_id", "consent_id"}
+    {
+        "request_id",
+        "person_id",
+        "name_id",
+        "relationship_id",
+        "link_id",
+        "consent_id",
+        "disclosure_id",
+    }
 )
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 VOLATILE_HEADERS = frozenset({"x-request-id", "date"})
@@ -134,10 +143,15 @@ class World:
     link_id: str
     link_etag: str
     consent_id: str
+    disclosure_id: str
+    delivery_id: str
 
-    def path_values(self) -> dict[str, str]:
-        """The value of each id path parameter in this world."""
+    def path_values(self, operation: Operation | None = None) -> dict[str, str]:
+        """The value of each id path parameter in this world (a death's delivery is recorded
+        on its own disclosure)."""
+        delivery = operation is not None and operation.path.endswith("/delivered")
         return {
+            "disclosure_id": self.delivery_id if delivery else self.disclosure_id,
             "request_id": self.request_id,
             "person_id": self.registration_id,
             "name_id": self.name_ids[1],
@@ -176,6 +190,8 @@ def random_world() -> World:
         link_id=fresh(),
         link_etag='"v1"',
         consent_id=fresh(),
+        disclosure_id=fresh(),
+        delivery_id=fresh(),
     )
 
 
@@ -222,6 +238,17 @@ REQUEST_BODIES: dict[tuple[str, str], BodyFactory] = {
         "reason": "No longer wishes to be traced."
     },
     ("POST", "/v1/persons/{person_id}/do-not-trace"): no_body,
+    ("GET", "/v1/disclosures"): no_body,
+    ("GET", "/v1/disclosures/{disclosure_id}"): no_body,
+    ("POST", "/v1/disclosures/{disclosure_id}/request"): no_body,
+    ("POST", "/v1/disclosures/{disclosure_id}/answer"): lambda _: {"answer": "no_answer"},
+    ("POST", "/v1/disclosures/{disclosure_id}/verification"): lambda _: {
+        "method": "documents and interview",
+        "verified_on": "2026-02-03",
+    },
+    ("POST", "/v1/disclosures/{disclosure_id}/approvals"): no_body,
+    ("POST", "/v1/disclosures/{disclosure_id}/delivered"): no_body,
+    ("GET", "/v1/tracing-requests/{request_id}/enquirer-view"): no_body,
     ("GET", "/v1/audit-events"): no_body,
     ("GET", "/v1/candidate-links"): no_body,
     ("GET", "/v1/events"): no_body,
@@ -248,6 +275,58 @@ async def newest_link(owner: httpx.AsyncClient, left: str, right: str) -> tuple[
     return str(link.id), f'"v{link.version}"'
 
 
+async def open_disclosures(
+    owner: httpx.AsyncClient, link_id: str, sought: tuple[str, str], enquirer_id: str, found: str
+) -> tuple[str, str]:
+    """Disclosures in the states the disclosure routes act on, written straight to the owner's
+    society (the flows that lead to them are tested in tests/service/disclosure): a minor's,
+    pending, on the world's link; a death's, for delivery, on a second link."""
+    runtime = owner._transport.app.state.runtime  # type: ignore[attr-defined]
+    society = uuid.UUID((await owner.get("/v1/auth/me")).json()["society_id"])
+    request_id, unrelated_id = sought
+    left, right = sorted((uuid.UUID(unrelated_id), uuid.UUID(found)))
+    async with runtime.tenant_session(society) as session:
+        await candidates.save_link(
+            session,
+            {
+                "society_id": society,
+                "left_person_id": left,
+                "right_person_id": right,
+                "kind": "sought_registration",
+                "probability": 0.9,
+                "match_weight": 3.0,
+                "explanation": {},
+                "model_version": "test",
+                "fingerprint": "0" * 64,
+            },
+        )
+        second = await candidates.link_for_pair(session, left, right)
+        assert second is not None
+        ids = []
+        for link, person, status, minor in (
+            (uuid.UUID(link_id), found, "pending", True),
+            (second.id, found, "caseworker_delivery", False),
+        ):
+            disclosure_id = uuid.uuid4()
+            await disclosures.open_disclosure(
+                session,
+                {
+                    "id": disclosure_id,
+                    "society_id": society,
+                    "link_id": link,
+                    "tracing_request_id": uuid.UUID(request_id),
+                    "enquirer_id": uuid.UUID(enquirer_id),
+                    "sought_person_id": uuid.UUID(unrelated_id),
+                    "found_person_id": uuid.UUID(person),
+                    "status": status,
+                    "minor": minor,
+                },
+            )
+            ids.append(str(disclosure_id))
+        await session.commit()
+    return ids[0], ids[1]
+
+
 async def build_world(owner: httpx.AsyncClient) -> World:
     """Create a `World` in the owner's society, through the API."""
     unrelated = sought_person(
@@ -270,6 +349,9 @@ async def build_world(owner: httpx.AsyncClient) -> World:
     link_id, link_etag = await newest_link(owner, second["id"], registered["id"])
     consent = await owner.post(f"/v1/persons/{registered['id']}/consents", json=TRACING_CONSENT)
     assert consent.status_code == 201, consent.text
+    disclosure_id, delivery_id = await open_disclosures(
+        owner, link_id, (created["id"], third["id"]), first["id"], registered["id"]
+    )
     return World(
         request_id=created["id"],
         enquirer_id=first["id"],
@@ -283,6 +365,8 @@ async def build_world(owner: httpx.AsyncClient) -> World:
         link_id=link_id,
         link_etag=link_etag,
         consent_id=consent.json()["id"],
+        disclosure_id=disclosure_id,
+        delivery_id=delivery_id,
     )
 
 
@@ -318,7 +402,7 @@ async def snapshot(owner: httpx.AsyncClient, world: World) -> dict[str, Any]:
 
 def target(operation: Operation, world: World, **overrides: str) -> str:
     """The operation's URL on the world's records (`overrides` replace single ids)."""
-    values = {**world.path_values(), **overrides}
+    values = {**world.path_values(operation), **overrides}
     return operation.path.format(**{name: values[name] for name in operation.path_params})
 
 

@@ -76,6 +76,8 @@ PROTECTED: dict[tuple[str, str], tuple[str, ...]] = {
         "withdrawn_by",
         "scope",
     ),
+    ("POST", "/v1/disclosures/{disclosure_id}/answer"): ("status", "released_fields"),
+    ("POST", "/v1/disclosures/{disclosure_id}/verification"): ("verified_by", "approved_by"),
     ("PATCH", "/v1/tracing-requests/{request_id}"): (
         "closed_on",
         "closed_at",
@@ -164,6 +166,9 @@ def value_for(field: str, intruder: Staff) -> Any:
         "withdrawn_at": "2001-01-01T00:00:00Z",
         "withdrawn_by": f"user:{intruder.user_id}",
         "scope": "publication",
+        "released_fields": ["phone"],
+        "verified_by": f"user:{intruder.user_id}",
+        "approved_by": [f"user:{intruder.user_id}"],
     }
     return values[leaf]
 

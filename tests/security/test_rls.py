@@ -32,6 +32,7 @@ from service.candidates import repository as candidates_repository
 from service.candidates import worker
 from service.db.engine import APP_ROLE, AUTH_ROLE, scoped_session, tenant_session
 from service.db.models import ModelCalibration, SearchFlag
+from service.disclosure import repository as disclosures
 from service.ingest.run import import_file
 from service.runtime import Runtime, StartupError, check_request_role
 from service.search import repository as search_repository
@@ -365,6 +366,8 @@ async def two_societies(bare_client, staff, runtime, tmp_path) -> tuple[Tenant, 
     assert matched.links >= 2, "each society's mother and her registration are proposed"
     for code in ("rls-north", "rls-south"):
         await reject_first_candidate(bare_client, await staff(("reviewer",), society=code))
+    for tenant in (north, south):
+        await open_disclosure(runtime, tenant)
     assert await seal_all(runtime.sessions) > 0
     for tenant in (north, south):
         read = await bare_client.get(
@@ -372,6 +375,35 @@ async def two_societies(bare_client, staff, runtime, tmp_path) -> tuple[Tenant, 
         )
         assert read.status_code == 200, read.text
     return north, south
+
+
+async def open_disclosure(runtime: Runtime, tenant: Tenant) -> None:
+    """A disclosure on the tenant's mother-and-registration pair, with one release logged
+    (written straight to the tables; the flows are tested in tests/service/disclosure)."""
+    enquirer_id, sought_id, found_id = (uuid.UUID(i) for i in tenant.person_ids[:3])
+    society = tenant.staff.society_id
+    async with runtime.tenant_session(society) as session:
+        link = await candidates_repository.link_for_pair(session, *sorted((sought_id, found_id)))
+        assert link is not None
+        disclosure_id = uuid.uuid4()
+        await disclosures.open_disclosure(
+            session,
+            {
+                "id": disclosure_id,
+                "society_id": society,
+                "link_id": link.id,
+                "tracing_request_id": uuid.UUID(tenant.request_ids[0]),
+                "enquirer_id": enquirer_id,
+                "sought_person_id": sought_id,
+                "found_person_id": found_id,
+                "status": "pending",
+                "minor": False,
+            },
+        )
+        disclosure = await disclosures.get(session, disclosure_id)
+        assert disclosure is not None
+        await disclosures.log_release(session, disclosure, ["phone"], "test")
+        await session.commit()
 
 
 async def reject_first_candidate(client: httpx.AsyncClient, reviewer: Staff) -> None:

@@ -1,0 +1,1 @@
+"""Disclosure: what a located person allows their enquirer to learn."""
