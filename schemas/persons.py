@@ -6,7 +6,13 @@ import datetime
 import uuid
 from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from schemas.base import WireModel
 from schemas.enums import (
@@ -182,7 +188,11 @@ class PersonClose(WireModel):
 
 
 class PersonPublic(WireModel):
-    """A stored person with its names."""
+    """A stored person with its names, as the caller may see it.
+
+    Fields the caller's roles may not see (see the README's field-visibility matrix) are left
+    out of the response altogether, not sent empty.
+    """
 
     id: uuid.UUID
     tracing_request_id: uuid.UUID | None
@@ -202,9 +212,9 @@ class PersonPublic(WireModel):
     tribe_clan: str | None
     last_known_place: Place | None
     last_known_date: FuzzyDatePublic | None
-    notes: str | None
-    current_place: Place | None
-    contact: Contact | None
+    notes: str | None = None
+    current_place: Place | None = None
+    contact: Contact | None = None
     legal_basis: LegalBasis
     sensitive: bool
     tracing_stopped: TracingStop | None = Field(
@@ -217,3 +227,16 @@ class PersonPublic(WireModel):
     version: int
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    _withheld: frozenset[str] = PrivateAttr(default=frozenset())
+
+    def withholding(self, fields: frozenset[str]) -> Self:
+        """This view, with `fields` left out when it is serialised."""
+        self._withheld = fields
+        return self
+
+    # Unannotated return on purpose: an annotation would replace the model's own schema with
+    # a bare object in the OpenAPI document.
+    @model_serializer(mode="wrap")
+    def _without_withheld(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        data = handler(self)
+        return {key: value for key, value in data.items() if key not in self._withheld}

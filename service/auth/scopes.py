@@ -22,6 +22,8 @@ class Scope(StrEnum):
     REVIEW = "review"
     OVERSIGHT = "oversight"
     DECEASED_READ = "deceased:read"
+    WHEREABOUTS_READ = "person:whereabouts"
+    NOTES_READ = "person:notes"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -31,14 +33,25 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.AUDIT_READ: "Read the society's audit trail.",
     Scope.REVIEW: "Read candidate links and decide on them.",
     Scope.OVERSIGHT: "See who searched unusually much (search flags).",
-    Scope.DECEASED_READ: "Learn that a located person has died (to deliver it in person).",
+    Scope.DECEASED_READ: "See deceased registrations and learn that a located person has died.",
+    Scope.WHEREABOUTS_READ: "See a person's current whereabouts and contact details.",
+    Scope.NOTES_READ: "See a person's free-text notes.",
 }
 
 ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
     StaffRole.CASEWORKER: frozenset(
-        {Scope.TRACING_READ, Scope.TRACING_WRITE, Scope.TRACING_CLOSE, Scope.DECEASED_READ}
+        {
+            Scope.TRACING_READ,
+            Scope.TRACING_WRITE,
+            Scope.TRACING_CLOSE,
+            Scope.DECEASED_READ,
+            Scope.WHEREABOUTS_READ,
+            Scope.NOTES_READ,
+        }
     ),
-    StaffRole.REVIEWER: frozenset({Scope.TRACING_READ, Scope.REVIEW}),
+    StaffRole.REVIEWER: frozenset(
+        {Scope.TRACING_READ, Scope.REVIEW, Scope.DECEASED_READ, Scope.NOTES_READ}
+    ),
     StaffRole.SUPERVISOR: frozenset(
         {
             Scope.TRACING_READ,
@@ -47,11 +60,20 @@ ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
             Scope.REVIEW,
             Scope.OVERSIGHT,
             Scope.DECEASED_READ,
+            Scope.WHEREABOUTS_READ,
+            Scope.NOTES_READ,
         }
     ),
     StaffRole.AUDITOR: frozenset({Scope.AUDIT_READ}),
     StaffRole.DATA_PROTECTION_OFFICER: frozenset(
-        {Scope.TRACING_READ, Scope.AUDIT_READ, Scope.OVERSIGHT, Scope.DECEASED_READ}
+        {
+            Scope.TRACING_READ,
+            Scope.AUDIT_READ,
+            Scope.OVERSIGHT,
+            Scope.DECEASED_READ,
+            Scope.WHEREABOUTS_READ,
+            Scope.NOTES_READ,
+        }
     ),
     StaffRole.ADMIN: frozenset(),
     StaffRole.PARTNER: frozenset({Scope.TRACING_READ, Scope.TRACING_WRITE}),

@@ -112,7 +112,7 @@ async def get_candidate_link(
     link = await repository.get_link(session, link_id)
     if link is None:
         raise NotFound(f"no candidate link {link_id}")
-    body = await _detail(session, link)
+    body = await _detail(session, link, access.principal.scopes)
     await audit.record(session, access, f"{RECORD}.read", RECORD, _disclosed(link))
     await session.commit()
     return JSONResponse(body.model_dump(mode="json"), headers={"ETag": etag(link.version)})
@@ -144,7 +144,7 @@ async def decide_candidate_link(
     link = await review.decide(
         session, access, link_id, decision, if_match, runtime.settings.minor_age
     )
-    body = await _detail(session, link)
+    body = await _detail(session, link, access.principal.scopes)
     await audit.record(
         session, access, f"{RECORD}.{decision.decision.value}", RECORD, _disclosed(link)
     )
@@ -156,7 +156,9 @@ def _disclosed(link: CandidateLink) -> list[uuid.UUID]:
     return [link.id, link.left_person_id, link.right_person_id]
 
 
-async def _detail(session: AsyncSession, link: CandidateLink) -> CandidateLinkPublic:
+async def _detail(
+    session: AsyncSession, link: CandidateLink, scopes: frozenset[str]
+) -> CandidateLinkPublic:
     """Both persons side by side, the explanation and the decisions so far."""
     people = {
         p.id: p
@@ -171,8 +173,8 @@ async def _detail(session: AsyncSession, link: CandidateLink) -> CandidateLinkPu
         {
             **CandidateLinkSummary.model_validate(link, from_attributes=True).model_dump(),
             "explanation": link.explanation,
-            "left": person_public(people[link.left_person_id]),
-            "right": person_public(people[link.right_person_id]),
+            "left": person_public(people[link.left_person_id], scopes),
+            "right": person_public(people[link.right_person_id], scopes),
             "decisions": [
                 DecisionPublic.model_validate(d, from_attributes=True) for d in decisions
             ],

@@ -115,5 +115,6 @@ async def do_not_trace(
     await audit.record(session, access, "person.do_not_trace", "person", [person.id])
     await session.commit()
     return JSONResponse(
-        person_public(person).model_dump(mode="json"), headers={"ETag": etag(person.version)}
+        person_public(person, access.principal.scopes).model_dump(mode="json"),
+        headers={"ETag": etag(person.version)},
     )

@@ -288,9 +288,12 @@ async def list_registrations(
     status: str | None,
     after: Cursor | None,
     limit: int,
+    include_deceased: bool = True,
 ) -> list[PersonRecord]:
     """A page of registrations (plus one row to tell whether more follow)."""
     statement = select(Person).where(Person.society_id == society_id, Person.role == "registration")
+    if not include_deceased:
+        statement = statement.where(Person.registration_kind != "deceased")
     if kind is not None:
         statement = statement.where(Person.registration_kind == kind)
     if status is not None:

@@ -18,6 +18,7 @@ from schemas.persons import (
     RegistrationCreate,
 )
 from service.audit import service as audit
+from service.auth.scopes import Scope
 from service.deps import CloseAccess, ReadAccess, RuntimeDep, SessionDep, WriteAccess
 from service.errors import (
     BadRequest,
@@ -34,6 +35,7 @@ from service.http import Cursor, IdempotencyKeyHeader, IfMatchHeader, etag, page
 from service.idempotency.service import Outcome, run_once
 from service.persons import repository, service
 from service.persons.records import PersonRecord
+from service.principal import Access
 
 router = APIRouter(tags=["persons"])
 
@@ -42,9 +44,9 @@ RECORD = "person"
 UPDATE_ERRORS = (NotFound, Conflict, PreconditionFailed, PreconditionRequired, PayloadTooLarge)
 
 
-def _json(record: PersonRecord, code: int = 200) -> JSONResponse:
+def _json(record: PersonRecord, access: Access, code: int = 200) -> JSONResponse:
     return JSONResponse(
-        service.person_public(record).model_dump(mode="json"),
+        service.person_public(record, access.principal.scopes).model_dump(mode="json"),
         status_code=code,
         headers={"ETag": etag(record.version)},
     )
@@ -55,11 +57,11 @@ def disclosed_person(body: dict[str, Any]) -> list[uuid.UUID]:
     return [uuid.UUID(str(body["id"]))]
 
 
-def created_person(record: PersonRecord) -> Outcome:
+def created_person(record: PersonRecord, access: Access) -> Outcome:
     """The 201 outcome of creating a person: its view, ETag and Location."""
     return Outcome(
         201,
-        service.person_public(record).model_dump(mode="json"),
+        service.person_public(record, access.principal.scopes).model_dump(mode="json"),
         {"Location": f"/v1/persons/{record.id}", "ETag": etag(record.version)},
     )
 
@@ -87,7 +89,7 @@ async def create_registration(
     async def action() -> Outcome:
         created = await service.create_registration(session, access.principal, body)
         await audit.record(session, access, f"{RECORD}.create", RECORD, [created.id])
-        return created_person(created)
+        return created_person(created, access)
 
     ttl = runtime.settings.idempotency_ttl
     return await run_once(
@@ -109,7 +111,8 @@ async def list_registrations(
     status_: Annotated[PersonStatus | None, Query(alias="status")] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-) -> Page[PersonPublic]:
+) -> JSONResponse:
+    scopes = access.principal.scopes
     rows = await repository.list_registrations(
         session,
         access.principal.society_id,
@@ -117,14 +120,16 @@ async def list_registrations(
         status=status_.value if status_ else None,
         after=Cursor.decode(cursor),
         limit=limit,
+        include_deceased=Scope.DECEASED_READ.value in scopes,
     )
     shown = rows[:limit]
     await audit.record(session, access, f"{RECORD}.list", RECORD, [row.id for row in shown])
     await session.commit()
-    return Page[PersonPublic](
-        items=[service.person_public(row) for row in shown],
+    page = Page[PersonPublic](
+        items=[service.person_public(row, scopes) for row in shown],
         next_cursor=page_cursor(rows, limit),
     )
+    return JSONResponse(page.model_dump(mode="json"))
 
 
 @router.get(
@@ -138,7 +143,7 @@ async def get_person(person_id: uuid.UUID, session: SessionDep, access: ReadAcce
     record = await service.get(session, access.principal, person_id)
     await audit.record(session, access, f"{RECORD}.read", RECORD, [record.id])
     await session.commit()
-    return _json(record)
+    return _json(record, access)
 
 
 @router.patch(
@@ -162,7 +167,7 @@ async def update_person(
     record = await service.update(session, access.principal, person_id, body, if_match)
     await audit.record(session, access, f"{RECORD}.update", RECORD, [record.id])
     await session.commit()
-    return _json(record)
+    return _json(record, access)
 
 
 @router.post(
@@ -182,7 +187,7 @@ async def close_person(
     record = await service.close(session, access.principal, person_id, body, if_match)
     await audit.record(session, access, f"{RECORD}.close", RECORD, [record.id])
     await session.commit()
-    return _json(record)
+    return _json(record, access)
 
 
 @router.post(
@@ -202,7 +207,7 @@ async def add_name(
     record, _ = await service.add_name(session, access.principal, person_id, body)
     await audit.record(session, access, f"{RECORD}.name_add", RECORD, [record.id])
     await session.commit()
-    return _json(record, 201)
+    return _json(record, access, 201)
 
 
 @router.delete(
@@ -218,4 +223,4 @@ async def remove_name(
     record = await service.remove_name(session, access.principal, person_id, name_id)
     await audit.record(session, access, f"{RECORD}.name_remove", RECORD, [record.id])
     await session.commit()
-    return _json(record)
+    return _json(record, access)

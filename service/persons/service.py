@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +35,7 @@ from service.errors import (
 from service.http import etag, require_if_match
 from service.persons import repository
 from service.persons.records import NameRecord, NewPerson, PersonalFields, PersonRecord
+from service.persons.views import may_see_person, withheld_fields
 from service.principal import Principal
 from service.values import fuzzy_date_document, fuzzy_date_public, place_document, place_public
 
@@ -125,8 +126,8 @@ def name_public(name: NameRecord) -> NamePublic:
     )
 
 
-def person_public(record: PersonRecord) -> PersonPublic:
-    """Wire view of a stored person."""
+def person_public(record: PersonRecord, scopes: Iterable[str]) -> PersonPublic:
+    """Wire view of a stored person, without the fields a holder of `scopes` may not see."""
     personal = record.personal
     return PersonPublic.model_validate(
         {
@@ -161,7 +162,7 @@ def person_public(record: PersonRecord) -> PersonPublic:
             "created_at": record.created_at,
             "updated_at": record.updated_at,
         }
-    )
+    ).withholding(withheld_fields(scopes))
 
 
 def new_registration(principal: Principal, body: RegistrationCreate) -> NewPerson:
@@ -221,9 +222,10 @@ async def add_to_request(
 
 
 async def get(session: AsyncSession, principal: Principal, person_id: uuid.UUID) -> PersonRecord:
-    """The person, or 404 (also for another society's person)."""
+    """The person, or 404 (also for another society's person, and for a deceased registration
+    to a principal who may not learn of a death)."""
     record = await repository.get_person(session, principal.society_id, person_id)
-    if record is None:
+    if record is None or not may_see_person(record, principal.scopes):
         raise NotFound(f"no person {person_id}")
     return record
 

@@ -29,6 +29,7 @@ from service.errors import UnprocessableContent
 from service.persons import repository as persons
 from service.persons.records import PersonRecord as StoredPerson
 from service.persons.service import person_public
+from service.persons.views import may_see_person
 from service.principal import Access
 from service.search import repository
 
@@ -76,14 +77,18 @@ def query_record(query: SearchQuery) -> PersonRecord:
 
 
 def _score(
-    matcher: Matcher, record: PersonRecord, found: list[StoredPerson], limit: int
+    matcher: Matcher,
+    record: PersonRecord,
+    found: list[StoredPerson],
+    limit: int,
+    scopes: frozenset[str],
 ) -> list[SearchHit]:
     prepared = matcher.prepare(record)
     scored = [(matcher.compare(prepared, matching_record(person)), person) for person in found]
     scored.sort(key=lambda pair: -pair[0].match_weight)
     return [
         SearchHit(
-            person=person_public(person),
+            person=person_public(person, scopes),
             probability=comparison.probability,
             match_weight=comparison.match_weight,
             explanation=comparison.explanation(),
@@ -110,9 +115,10 @@ async def search(
         limit=MAX_SCORED,
     )
     people = await persons.get_persons(session, society, [c.person_id for c in found])
-    active = [person for person in people if person.traceable]
+    scopes = access.principal.scopes
+    active = [p for p in people if p.traceable and may_see_person(p, scopes)]
     matcher = await calibration.society_matcher(session, search_matcher())
-    hits = await asyncio.to_thread(_score, matcher, record, active, query.limit)
+    hits = await asyncio.to_thread(_score, matcher, record, active, query.limit, scopes)
     await audit.record(
         session, access, repository.SEARCH_ACTION, "person", [hit.person.id for hit in hits]
     )

@@ -221,7 +221,7 @@ async def add_request_person(
     async def action() -> Outcome:
         added = await service.add_person(session, access.principal, request_id, body)
         await audit.record(session, access, "person.create", "person", [added.id, request_id])
-        return created_person(added)
+        return created_person(added, access)
 
     ttl = runtime.settings.idempotency_ttl
 
@@ -242,11 +242,13 @@ async def add_request_person(
 )
 async def list_request_persons(
     request_id: uuid.UUID, session: SessionDep, access: ReadAccess
-) -> list[PersonPublic]:
+) -> JSONResponse:
     people = await service.list_persons(session, access.principal, request_id)
     await audit.record(session, access, "person.list", "person", [p.id for p in people])
     await session.commit()
-    return [persons.person_public(p) for p in people]
+    return JSONResponse(
+        [persons.person_public(p, access.principal.scopes).model_dump(mode="json") for p in people]
+    )
 
 
 @router.post(

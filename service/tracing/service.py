@@ -177,7 +177,7 @@ def _public(
     return TracingRequestPublic.model_validate(
         {
             **_summary_fields(record, principal.society_code),
-            "persons": [persons.person_public(p) for p in people],
+            "persons": [persons.person_public(p, principal.scopes) for p in people],
             "relationships": [relationship_public(r) for r in relationships],
         }
     )
