@@ -240,3 +240,12 @@ class PersonPublic(WireModel):
     def _without_withheld(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
         data = handler(self)
         return {key: value for key, value in data.items() if key not in self._withheld}
+
+
+class SensitivityLift(WireModel):
+    """Where lifting a person's sensitive flag stands: the supervisors who approved so far,
+    and whether the flag is lifted (two different supervisors)."""
+
+    person_id: uuid.UUID
+    approved_by: list[str]
+    lifted: bool

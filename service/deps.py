@@ -107,4 +107,5 @@ WriteAccess = Annotated[Access, Security(get_access, scopes=[Scope.TRACING_WRITE
 CloseAccess = Annotated[Access, Security(get_access, scopes=[Scope.TRACING_CLOSE])]
 AuditAccess = Annotated[Access, Security(get_access, scopes=[Scope.AUDIT_READ])]
 ReviewAccess = Annotated[Access, Security(get_access, scopes=[Scope.REVIEW])]
+ProtectionAccess = Annotated[Access, Security(get_access, scopes=[Scope.PROTECTION_APPROVE])]
 AnyPrincipal = Annotated[Principal, Security(get_principal)]

@@ -24,6 +24,8 @@ class Scope(StrEnum):
     DECEASED_READ = "deceased:read"
     WHEREABOUTS_READ = "person:whereabouts"
     NOTES_READ = "person:notes"
+    SENSITIVE_READ = "person:sensitive"
+    PROTECTION_APPROVE = "protection:approve"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -36,6 +38,8 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.DECEASED_READ: "See deceased registrations and learn that a located person has died.",
     Scope.WHEREABOUTS_READ: "See a person's current whereabouts and contact details.",
     Scope.NOTES_READ: "See a person's free-text notes.",
+    Scope.SENSITIVE_READ: "See persons flagged sensitive (protection risk, detention).",
+    Scope.PROTECTION_APPROVE: "Approve lifting a person's sensitive flag (two supervisors).",
 }
 
 ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
@@ -47,10 +51,17 @@ ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
             Scope.DECEASED_READ,
             Scope.WHEREABOUTS_READ,
             Scope.NOTES_READ,
+            Scope.SENSITIVE_READ,
         }
     ),
     StaffRole.REVIEWER: frozenset(
-        {Scope.TRACING_READ, Scope.REVIEW, Scope.DECEASED_READ, Scope.NOTES_READ}
+        {
+            Scope.TRACING_READ,
+            Scope.REVIEW,
+            Scope.DECEASED_READ,
+            Scope.NOTES_READ,
+            Scope.SENSITIVE_READ,
+        }
     ),
     StaffRole.SUPERVISOR: frozenset(
         {
@@ -62,6 +73,8 @@ ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
             Scope.DECEASED_READ,
             Scope.WHEREABOUTS_READ,
             Scope.NOTES_READ,
+            Scope.SENSITIVE_READ,
+            Scope.PROTECTION_APPROVE,
         }
     ),
     StaffRole.AUDITOR: frozenset({Scope.AUDIT_READ}),
@@ -73,6 +86,7 @@ ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
             Scope.DECEASED_READ,
             Scope.WHEREABOUTS_READ,
             Scope.NOTES_READ,
+            Scope.SENSITIVE_READ,
         }
     ),
     StaffRole.ADMIN: frozenset(),

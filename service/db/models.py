@@ -991,3 +991,35 @@ class DisclosureRelease(SQLModel, table=True):
     fields: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
     released_by: str = Field(sa_column=Column(Text, nullable=False))
     released_at: datetime.datetime = _created()
+
+
+class ProtectionApproval(SQLModel, table=True):
+    """A supervisor's approval of lifting a person's sensitive flag; two approvals by
+    different supervisors lift it, and are then consumed."""
+
+    __tablename__ = "protection_approval"
+    __table_args__ = (
+        CheckConstraint("action IN ('lift_sensitive')", name="action"),
+        Index(
+            "uq_protection_approval_pending",
+            "person_id",
+            "action",
+            "approved_by",
+            unique=True,
+            postgresql_where=text("consumed_at IS NULL"),
+        ),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    person_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("person.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    action: str = Field(sa_column=Column(Text, nullable=False))
+    approved_by: str = Field(sa_column=Column(Text, nullable=False))
+    approved_at: datetime.datetime = _created()
+    consumed_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )

@@ -17,7 +17,7 @@ from sqlalchemy import TextClause, delete, func, text, tuple_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.db.models import Person, PersonName, PersonRelationship
+from service.db.models import Person, PersonName, PersonRelationship, ProtectionApproval
 from service.http import Cursor
 from service.persons.records import (
     NameRecord,
@@ -289,11 +289,14 @@ async def list_registrations(
     after: Cursor | None,
     limit: int,
     include_deceased: bool = True,
+    include_sensitive: bool = True,
 ) -> list[PersonRecord]:
     """A page of registrations (plus one row to tell whether more follow)."""
     statement = select(Person).where(Person.society_id == society_id, Person.role == "registration")
     if not include_deceased:
         statement = statement.where(Person.registration_kind != "deceased")
+    if not include_sensitive:
+        statement = statement.where(col(Person.sensitive).is_(False))
     if kind is not None:
         statement = statement.where(Person.registration_kind == kind)
     if status is not None:
@@ -487,3 +490,47 @@ async def active_person_ids(
         statement = statement.where(col(Person.id) > after)
     statement = statement.order_by(col(Person.id)).limit(limit)
     return list((await session.exec(statement)).all())
+
+
+async def add_approval(
+    session: AsyncSession, record: PersonRecord, action: str, approved_by: str
+) -> bool:
+    """Record a supervisor's approval; False if they have one pending for it already."""
+    result = await session.exec(  # type: ignore[call-overload]
+        text(
+            """
+            INSERT INTO protection_approval (society_id, person_id, action, approved_by)
+            VALUES (:society, :person, :action, :by)
+            ON CONFLICT (person_id, action, approved_by) WHERE consumed_at IS NULL DO NOTHING
+            RETURNING id
+            """
+        ).bindparams(society=record.society_id, person=record.id, action=action, by=approved_by)
+    )
+    return result.first() is not None
+
+
+async def pending_approvals(session: AsyncSession, person_id: uuid.UUID, action: str) -> list[str]:
+    """Who approved the action on the person and is still waiting, oldest first."""
+    rows = await session.exec(
+        select(ProtectionApproval.approved_by)
+        .where(
+            ProtectionApproval.person_id == person_id,
+            ProtectionApproval.action == action,
+            col(ProtectionApproval.consumed_at).is_(None),
+        )
+        .order_by(col(ProtectionApproval.approved_at))
+    )
+    return list(rows.all())
+
+
+async def consume_approvals(session: AsyncSession, person_id: uuid.UUID, action: str) -> None:
+    """Mark the pending approvals of an action as used (the action took effect)."""
+    await session.exec(
+        update(ProtectionApproval)
+        .where(
+            col(ProtectionApproval.person_id) == person_id,
+            col(ProtectionApproval.action) == action,
+            col(ProtectionApproval.consumed_at).is_(None),
+        )
+        .values(consumed_at=func.now())
+    )

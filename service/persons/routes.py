@@ -16,10 +16,18 @@ from schemas.persons import (
     PersonPublic,
     PersonUpdate,
     RegistrationCreate,
+    SensitivityLift,
 )
 from service.audit import service as audit
 from service.auth.scopes import Scope
-from service.deps import CloseAccess, ReadAccess, RuntimeDep, SessionDep, WriteAccess
+from service.deps import (
+    CloseAccess,
+    ProtectionAccess,
+    ReadAccess,
+    RuntimeDep,
+    SessionDep,
+    WriteAccess,
+)
 from service.errors import (
     BadRequest,
     Conflict,
@@ -121,6 +129,7 @@ async def list_registrations(
         after=Cursor.decode(cursor),
         limit=limit,
         include_deceased=Scope.DECEASED_READ.value in scopes,
+        include_sensitive=Scope.SENSITIVE_READ.value in scopes,
     )
     shown = rows[:limit]
     await audit.record(session, access, f"{RECORD}.list", RECORD, [row.id for row in shown])
@@ -224,3 +233,28 @@ async def remove_name(
     await audit.record(session, access, f"{RECORD}.name_remove", RECORD, [record.id])
     await session.commit()
     return _json(record, access)
+
+
+@router.post(
+    "/persons/{person_id}/sensitivity-lift",
+    response_model=SensitivityLift,
+    summary="Approve lifting a sensitive flag",
+    description=(
+        "A supervisor's approval of lifting the person's sensitive flag. The approval of a "
+        "second, different supervisor lifts it; a sensitive flag cannot be cleared otherwise "
+        "(`PATCH` answers 409). 409 when the person is not flagged, or for a second approval "
+        "by the same supervisor."
+    ),
+    responses=problem_responses(NotFound, Conflict, PreconditionFailed),
+)
+async def approve_lifting_sensitive(
+    person_id: uuid.UUID, session: SessionDep, access: ProtectionAccess
+) -> SensitivityLift:
+    record, approvals = await service.approve_lifting_sensitive(
+        session, access.principal, person_id
+    )
+    await audit.record(session, access, f"{RECORD}.sensitivity_lift", RECORD, [record.id])
+    await session.commit()
+    return SensitivityLift(
+        person_id=record.id, approved_by=approvals, lifted=not record.personal.sensitive
+    )

@@ -263,6 +263,11 @@ def _apply_update(record: PersonRecord, body: PersonUpdate) -> None:
         elif field_name == "sex":
             personal_changes[field_name] = value.value if value is not None else "unknown"
         elif field_name == "sensitive":
+            if record.personal.sensitive and not value:
+                raise Conflict(
+                    "lifting the sensitive flag needs the approvals of two different "
+                    f"supervisors: POST /v1/persons/{record.id}/sensitivity-lift"
+                )
             personal_changes[field_name] = bool(value)
         elif field_name in {"nationalities", "languages"}:
             personal_changes[field_name] = list(value or [])
@@ -350,3 +355,27 @@ async def remove_name(
 def person_etag(record: PersonRecord) -> str:
     """ETag of the person's current version."""
     return etag(record.version)
+
+
+LIFT_SENSITIVE = "lift_sensitive"
+APPROVALS_TO_LIFT = 2
+
+
+async def approve_lifting_sensitive(
+    session: AsyncSession, principal: Principal, person_id: uuid.UUID
+) -> tuple[PersonRecord, list[str]]:
+    """A supervisor's approval of lifting the sensitive flag; the second different supervisor's
+    lifts it (and the person is matched again with one reviewer's confirmation enough)."""
+    record = await get(session, principal, person_id)
+    if not record.personal.sensitive:
+        raise Conflict("the person is not flagged sensitive")
+    if not await repository.add_approval(session, record, LIFT_SENSITIVE, principal.subject):
+        raise Conflict("you have approved already; a different supervisor must approve too")
+    approvals = await repository.pending_approvals(session, record.id, LIFT_SENSITIVE)
+    if len(set(approvals)) >= APPROVALS_TO_LIFT:
+        expected = record.version
+        record.personal = dataclasses.replace(record.personal, sensitive=False)
+        await _save(session, record, expected)
+        await repository.consume_approvals(session, record.id, LIFT_SENSITIVE)
+        await candidates.index_person(session, record)
+    return record, approvals

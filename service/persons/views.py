@@ -32,10 +32,14 @@ def withheld_fields(scopes: Iterable[str]) -> frozenset[str]:
 
 
 def may_see_person(record: PersonRecord, scopes: Iterable[str]) -> bool:
-    """Whether the person exists at all for a holder of `scopes` (a deceased registration
-    only for those who may learn of a death)."""
-    deceased = record.registration_kind == RegistrationKind.DECEASED
-    return not deceased or Scope.DECEASED_READ.value in set(scopes)
+    """Whether the person exists at all for a holder of `scopes`: a deceased registration only
+    for those who may learn of a death, a person flagged sensitive only for those who may see
+    persons at risk."""
+    held = set(scopes)
+    if record.registration_kind == RegistrationKind.DECEASED:
+        if Scope.DECEASED_READ.value not in held:
+            return False
+    return not record.personal.sensitive or Scope.SENSITIVE_READ.value in held
 
 
 def field_matrix() -> str:
@@ -50,6 +54,8 @@ def field_matrix() -> str:
         lines.append(f"| `{field}` | " + " | ".join(marks) + " |")
     deceased = ["✓" if Scope.DECEASED_READ in ROLE_SCOPES[role] else "" for role in readers]
     lines.append("| deceased registrations (at all) | " + " | ".join(deceased) + " |")
+    sensitive = ["✓" if Scope.SENSITIVE_READ in ROLE_SCOPES[role] else "" for role in readers]
+    lines.append("| persons flagged sensitive (at all) | " + " | ".join(sensitive) + " |")
     return "\n".join(lines)
 
 

@@ -25,6 +25,7 @@ from service.http import Cursor, page_cursor, require_if_match
 from service.persons import repository as persons_repository
 from service.persons import service as persons
 from service.persons.records import PersonRecord, RelationshipRecord
+from service.persons.views import may_see_person
 from service.principal import Principal
 from service.tracing import repository
 from service.tracing.records import TracingRequestRecord
@@ -174,11 +175,17 @@ def _public(
     people: list[PersonRecord],
     relationships: list[RelationshipRecord],
 ) -> TracingRequestPublic:
+    shown = [p for p in people if may_see_person(p, principal.scopes)]
+    ids = {p.id for p in shown}
     return TracingRequestPublic.model_validate(
         {
             **_summary_fields(record, principal.society_code),
-            "persons": [persons.person_public(p, principal.scopes) for p in people],
-            "relationships": [relationship_public(r) for r in relationships],
+            "persons": [persons.person_public(p, principal.scopes) for p in shown],
+            "relationships": [
+                relationship_public(r)
+                for r in relationships
+                if {r.enquirer_id, r.sought_person_id} <= ids
+            ],
         }
     )
 
@@ -337,9 +344,10 @@ async def add_person(
 async def list_persons(
     session: AsyncSession, principal: Principal, request_id: uuid.UUID
 ) -> list[PersonRecord]:
-    """The persons of a request."""
+    """The persons of a request the principal may see."""
     record = await get_record(session, principal, request_id)
-    return await _persons_of(session, principal, record)
+    people = await _persons_of(session, principal, record)
+    return [p for p in people if may_see_person(p, principal.scopes)]
 
 
 async def add_relationship(

@@ -145,15 +145,18 @@ class World:
     consent_id: str
     disclosure_id: str
     delivery_id: str
+    sensitive_id: str
 
     def path_values(self, operation: Operation | None = None) -> dict[str, str]:
         """The value of each id path parameter in this world (a death's delivery is recorded
         on its own disclosure)."""
-        delivery = operation is not None and operation.path.endswith("/delivered")
+        path = operation.path if operation is not None else ""
+        delivery = path.endswith("/delivered")
+        lift = path.endswith("/sensitivity-lift")
         return {
             "disclosure_id": self.delivery_id if delivery else self.disclosure_id,
             "request_id": self.request_id,
-            "person_id": self.registration_id,
+            "person_id": self.sensitive_id if lift else self.registration_id,
             "name_id": self.name_ids[1],
             "relationship_id": self.relationship_id,
             "link_id": self.link_id,
@@ -192,6 +195,7 @@ def random_world() -> World:
         consent_id=fresh(),
         disclosure_id=fresh(),
         delivery_id=fresh(),
+        sensitive_id=fresh(),
     )
 
 
@@ -238,6 +242,7 @@ REQUEST_BODIES: dict[tuple[str, str], BodyFactory] = {
         "reason": "No longer wishes to be traced."
     },
     ("POST", "/v1/persons/{person_id}/do-not-trace"): no_body,
+    ("POST", "/v1/persons/{person_id}/sensitivity-lift"): no_body,
     ("GET", "/v1/disclosures"): no_body,
     ("GET", "/v1/disclosures/{disclosure_id}"): no_body,
     ("POST", "/v1/disclosures/{disclosure_id}/request"): no_body,
@@ -349,6 +354,11 @@ async def build_world(owner: httpx.AsyncClient) -> World:
     link_id, link_etag = await newest_link(owner, second["id"], registered["id"])
     consent = await owner.post(f"/v1/persons/{registered['id']}/consents", json=TRACING_CONSENT)
     assert consent.status_code == 201, consent.text
+    at_risk = await owner.post(
+        "/v1/registrations",
+        json=registration(names=[{"full_name": "Hawa Ali"}], sex="female", sensitive=True),
+    )
+    assert at_risk.status_code == 201, at_risk.text
     disclosure_id, delivery_id = await open_disclosures(
         owner, link_id, (created["id"], third["id"]), first["id"], registered["id"]
     )
@@ -367,6 +377,7 @@ async def build_world(owner: httpx.AsyncClient) -> World:
         consent_id=consent.json()["id"],
         disclosure_id=disclosure_id,
         delivery_id=delivery_id,
+        sensitive_id=at_risk.json()["id"],
     )
 
 
