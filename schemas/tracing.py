@@ -105,6 +105,11 @@ class TracingRequestSummary(WireModel):
     circumstances: str | None
     separation_place: Place | None
     separation_date: FuzzyDatePublic | None
+    review_on: datetime.date | None = Field(
+        description="When the request is due for review under its society's retention policy "
+        "(open: a caseworker reviews it; closed: it is then erased or archived)."
+    )
+    archived_at: datetime.datetime | None
     version: int
     created_at: datetime.datetime
     updated_at: datetime.datetime

@@ -25,6 +25,7 @@ from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
 from service.middleware import BodySizeLimit, ProblemOnCrash
 from service.observability import PoolCollector, install_metrics
 from service.persons.routes import router as persons_router
+from service.rights.routes import router as rights_router
 from service.runtime import Runtime, open_runtime
 from service.search.routes import router as search_router
 from service.security_headers import SecurityHeaders
@@ -94,6 +95,7 @@ def create_app(
     app.include_router(persons_router, prefix="/v1")
     app.include_router(consent_router, prefix="/v1")
     app.include_router(disclosure_router, prefix="/v1")
+    app.include_router(rights_router, prefix="/v1")
     app.include_router(candidates_router, prefix="/v1")
     app.include_router(events_router, prefix="/v1")
     app.include_router(search_router, prefix="/v1")

@@ -108,4 +108,5 @@ CloseAccess = Annotated[Access, Security(get_access, scopes=[Scope.TRACING_CLOSE
 AuditAccess = Annotated[Access, Security(get_access, scopes=[Scope.AUDIT_READ])]
 ReviewAccess = Annotated[Access, Security(get_access, scopes=[Scope.REVIEW])]
 ProtectionAccess = Annotated[Access, Security(get_access, scopes=[Scope.PROTECTION_APPROVE])]
+DataProtectionAccess = Annotated[Access, Security(get_access, scopes=[Scope.DATA_PROTECTION])]
 AnyPrincipal = Annotated[Principal, Security(get_principal)]

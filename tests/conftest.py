@@ -179,7 +179,7 @@ async def make_staff(
     async with scoped_session(runtime.sessions, role=OWNER_ROLE) as session:
         found = await societies.get_or_create(session, code=society, name=f"Society {society}")
         await session.commit()
-    name = username or f"{'-'.join(roles)}-{uuid.uuid4().hex[:8]}@{society}"
+    name = username or f"{'-'.join(role[:6] for role in roles)}-{uuid.uuid4().hex[:8]}@{society}"
     async with auth_session(runtime.sessions) as session:
         user = AppUser(
             society_id=found.id, username=name, roles=list(roles), password_hash=password_hash

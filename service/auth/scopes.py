@@ -26,6 +26,7 @@ class Scope(StrEnum):
     NOTES_READ = "person:notes"
     SENSITIVE_READ = "person:sensitive"
     PROTECTION_APPROVE = "protection:approve"
+    DATA_PROTECTION = "data-protection"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -40,6 +41,7 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.NOTES_READ: "See a person's free-text notes.",
     Scope.SENSITIVE_READ: "See persons flagged sensitive (protection risk, detention).",
     Scope.PROTECTION_APPROVE: "Approve lifting a person's sensitive flag (two supervisors).",
+    Scope.DATA_PROTECTION: "Export everything held about a person; erase a person.",
 }
 
 ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
@@ -87,6 +89,7 @@ ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
             Scope.WHEREABOUTS_READ,
             Scope.NOTES_READ,
             Scope.SENSITIVE_READ,
+            Scope.DATA_PROTECTION,
         }
     ),
     StaffRole.ADMIN: frozenset(),

@@ -19,6 +19,7 @@ from service.cli.admin import audit_app, clients_app, keys_app, societies_app, u
 from service.cli.ingest import import_command
 from service.cli.link import dedupe_command, link_command
 from service.cli.matching import model_app, rematch_command
+from service.cli.retention import retention_app
 from service.db.embedded import EmbeddedDatabaseError
 from service.observability import configure_logging
 from service.runtime import Runtime, StartupError, open_runtime
@@ -198,6 +199,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(clients_app, name="clients")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
+app.add_typer(retention_app, name="retention")
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from service.societies import repository as societies
 model_app = typer.Typer(help="The matching model and reviewers' decisions.", no_args_is_help=True)
 
 
-async def _society_ids(runtime: Runtime, code: str | None) -> list[tuple[uuid.UUID, str]]:
+async def society_ids(runtime: Runtime, code: str | None) -> list[tuple[uuid.UUID, str]]:
     async with runtime.sessions() as session:
         listed = await societies.all_codes(session)
     chosen = [(society_id, found) for society_id, found in listed if code in (None, found)]
@@ -51,7 +51,7 @@ def rematch_command(
     async def work(runtime: Runtime) -> int:
         total = 0
         with Progress(transient=False) as bar:
-            for society_id, code in await _society_ids(runtime, society):
+            for society_id, code in await society_ids(runtime, society):
                 total += await rematch_society(
                     runtime, society_id, _advance(bar, bar.add_task(f"queueing {code}"))
                 )
@@ -72,7 +72,7 @@ def evaluate_command(
     """Precision and recall per probability band, from reviewers' decisions."""
 
     async def work(runtime: Runtime) -> list[BandReport]:
-        ((society_id, _),) = await _society_ids(runtime, society)
+        ((society_id, _),) = await society_ids(runtime, society)
         return await evaluate_society(runtime, society_id)
 
     reports = with_runtime(work)
@@ -100,7 +100,7 @@ def recalibrate_command(
     """
 
     async def work(runtime: Runtime) -> Recalibration:
-        ((society_id, _),) = await _society_ids(runtime, society)
+        ((society_id, _),) = await society_ids(runtime, society)
         async with runtime.tenant_session(society_id) as session:
             fitted = await recalibrate(session, society_id, Matcher(), min_decisions=min_decisions)
             await session.commit()

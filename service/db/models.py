@@ -154,6 +154,10 @@ class TracingRequest(SQLModel, table=True):
     circumstances: str | None = _text()
     separation_place: dict[str, Any] | None = _jsonb()
     separation_date: dict[str, Any] | None = _jsonb()
+    review_on: datetime.date | None = Field(default=None, sa_column=Column(Date))
+    archived_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
     version: int = _version()
     created_at: datetime.datetime = _created()
     updated_at: datetime.datetime = _updated()
@@ -243,6 +247,9 @@ class Person(SQLModel, table=True):
     )
     tracing_stopped: str | None = _text()
     tracing_stopped_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+    archived_at: datetime.datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True))
     )
     closed_at: datetime.datetime | None = Field(
@@ -1023,3 +1030,45 @@ class ProtectionApproval(SQLModel, table=True):
     consumed_at: datetime.datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True))
     )
+
+
+class ErasureTombstone(SQLModel, table=True):
+    """What remains of an erased person: the id, when, why and by whom, for partners to be
+    told (with a `partner_notice`) and for the trail (audit rows keep ids only)."""
+
+    __tablename__ = "erasure_tombstone"
+    __table_args__ = (Index(None, "society_id", "erased_at"),)
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    person_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False, unique=True))
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    erased_by: str = Field(sa_column=Column(Text, nullable=False))
+    erased_at: datetime.datetime = _created()
+
+
+class RetentionPolicy(SQLModel, table=True):
+    """How long a society keeps its cases: when an open request is due for review, how long a
+    closed request and a registration are kept, and whether they are then erased or
+    archived. A society without a row keeps the defaults."""
+
+    __tablename__ = "retention_policy"
+    __table_args__ = (
+        CheckConstraint("closed_action IN ('erase', 'archive')", name="closed_action"),
+        CheckConstraint(
+            "open_review_days > 0 AND closed_retention_days >= 0 "
+            "AND registration_retention_days > 0",
+            name="days",
+        ),
+    )
+
+    society_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("society.id", ondelete="RESTRICT"), primary_key=True
+        )
+    )
+    open_review_days: int = Field(sa_column=Column(Integer, nullable=False))
+    closed_retention_days: int = Field(sa_column=Column(Integer, nullable=False))
+    registration_retention_days: int = Field(sa_column=Column(Integer, nullable=False))
+    closed_action: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime.datetime = _updated()

@@ -25,3 +25,5 @@ class TracingRequestRecord:
     version: int
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    review_on: datetime.date | None = None
+    archived_at: datetime.datetime | None = None

@@ -56,6 +56,8 @@ def _record(row: TracingRequest) -> TracingRequestRecord:
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        review_on=row.review_on,
+        archived_at=row.archived_at,
     )
 
 
@@ -69,6 +71,7 @@ async def insert_request(session: AsyncSession, record: TracingRequestRecord) ->
         outcome=record.outcome,
         opened_on=record.opened_on,
         closed_on=record.closed_on,
+        review_on=record.review_on,
         **_sensitive_columns(record),
     )
     session.add(row)
@@ -142,6 +145,7 @@ async def write_request(
             outcome=record.outcome,
             opened_on=record.opened_on,
             closed_on=record.closed_on,
+            review_on=record.review_on,
             **_sensitive_columns(record),
             version=TracingRequest.version + 1,
             updated_at=func.now(),

@@ -27,6 +27,7 @@ from service.persons import service as persons
 from service.persons.records import PersonRecord, RelationshipRecord
 from service.persons.views import may_see_person
 from service.principal import Principal
+from service.rights import retention_repository as retention
 from service.tracing import repository
 from service.tracing.records import TracingRequestRecord
 from service.values import fuzzy_date_document, fuzzy_date_public, place_document, place_public
@@ -49,6 +50,8 @@ def _summary_fields(record: TracingRequestRecord, society_code: str) -> dict[str
         "circumstances": record.circumstances,
         "separation_place": place_public(record.separation_place),
         "separation_date": fuzzy_date_public(record.separation_date),
+        "review_on": record.review_on,
+        "archived_at": record.archived_at,
         "version": record.version,
         "created_at": record.created_at,
         "updated_at": record.updated_at,
@@ -135,6 +138,8 @@ async def create(
         created_at=datetime.datetime.now(datetime.UTC),
         updated_at=datetime.datetime.now(datetime.UTC),
     )
+    policy = await retention.policy_of(session, principal.society_id)
+    record.review_on = opened_on + datetime.timedelta(days=policy.open_review_days)
     await _insert(session, record)
     added: list[tuple[PersonRecord, RequestPersonCreate]] = []
     for index, person in enumerate(body.persons):
@@ -269,6 +274,8 @@ async def update(
     expected = record.version
     if reopening:
         record.closed_on, record.outcome = None, None
+        policy = await retention.policy_of(session, principal.society_id)
+        record.review_on = datetime.date.today() + datetime.timedelta(days=policy.open_review_days)
     for field_name in changes:
         value = getattr(body, field_name)
         if field_name == "separation_place":
@@ -299,6 +306,8 @@ async def close(
     record.closed_on = body.closed_on or datetime.date.today()
     if record.closed_on < record.opened_on:
         raise invalid_fields("`closed_on` is before the request was opened", "closed_on")
+    policy = await retention.policy_of(session, principal.society_id)
+    record.review_on = record.closed_on + datetime.timedelta(days=policy.closed_retention_days)
     await _save(session, record, expected)
     people = await _persons_of(session, principal, record)
     await persons.close_all(session, people, reason=f"request closed: {body.outcome.value}")

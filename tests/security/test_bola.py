@@ -243,6 +243,8 @@ REQUEST_BODIES: dict[tuple[str, str], BodyFactory] = {
     },
     ("POST", "/v1/persons/{person_id}/do-not-trace"): no_body,
     ("POST", "/v1/persons/{person_id}/sensitivity-lift"): no_body,
+    ("GET", "/v1/persons/{person_id}/subject-access"): no_body,
+    ("POST", "/v1/persons/{person_id}/erasure"): lambda _: {"reason": "requested by the person"},
     ("GET", "/v1/disclosures"): no_body,
     ("GET", "/v1/disclosures/{disclosure_id}"): no_body,
     ("POST", "/v1/disclosures/{disclosure_id}/request"): no_body,
@@ -464,9 +466,10 @@ def changed_parts(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 @pytest.fixture
 async def client(running_app: FastAPI, staff: StaffFactory) -> AsyncIterator[httpx.AsyncClient]:
-    """The would-be intruder of `local`: a caseworker who also reviews, so that only society
-    isolation, never a missing scope, stands between them and another society's records."""
-    intruder = await staff(("caseworker", "reviewer"))
+    """The would-be intruder of `local`: a caseworker who also reviews, supervises and is the
+    data-protection officer, so that only society isolation, never a missing scope, stands
+    between them and another society's records."""
+    intruder = await staff(("caseworker", "reviewer", "supervisor", "data_protection_officer"))
     async with http_client(running_app, intruder.headers()) as signed_in:
         yield signed_in
 

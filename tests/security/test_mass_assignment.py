@@ -78,6 +78,7 @@ PROTECTED: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("POST", "/v1/disclosures/{disclosure_id}/answer"): ("status", "released_fields"),
     ("POST", "/v1/disclosures/{disclosure_id}/verification"): ("verified_by", "approved_by"),
+    ("POST", "/v1/persons/{person_id}/erasure"): ("person_id", "erased_at", "erased_by"),
     ("PATCH", "/v1/tracing-requests/{request_id}"): (
         "closed_on",
         "closed_at",
@@ -167,6 +168,8 @@ def value_for(field: str, intruder: Staff) -> Any:
         "withdrawn_by": f"user:{intruder.user_id}",
         "scope": "publication",
         "released_fields": ["phone"],
+        "erased_at": "2001-01-01T00:00:00Z",
+        "erased_by": f"user:{intruder.user_id}",
         "verified_by": f"user:{intruder.user_id}",
         "approved_by": [f"user:{intruder.user_id}"],
     }
@@ -206,9 +209,9 @@ def cases() -> list[tuple[Operation, str]]:
 
 @pytest.fixture
 async def client(running_app: FastAPI, staff: StaffFactory) -> AsyncIterator[httpx.AsyncClient]:
-    """A caseworker who also reviews, so that every write route is open to them but for the
-    protected fields."""
-    caller = await staff(("caseworker", "reviewer"))
+    """A caseworker who also reviews and is the data-protection officer, so that every write
+    route is open to them but for the protected fields."""
+    caller = await staff(("caseworker", "reviewer", "data_protection_officer"))
     async with http_client(running_app, caller.headers()) as signed_in:
         yield signed_in
 

@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import pytest
@@ -34,6 +35,8 @@ from service.db.engine import APP_ROLE, AUTH_ROLE, scoped_session, tenant_sessio
 from service.db.models import ModelCalibration, SearchFlag
 from service.disclosure import repository as disclosures
 from service.ingest.run import import_file
+from service.rights import retention_repository as retention_policies
+from service.rights.retention_repository import Policy
 from service.runtime import Runtime, StartupError, check_request_role
 from service.search import repository as search_repository
 from tests.conftest import Staff, http_client
@@ -368,6 +371,7 @@ async def two_societies(bare_client, staff, runtime, tmp_path) -> tuple[Tenant, 
         await reject_first_candidate(bare_client, await staff(("reviewer",), society=code))
     for tenant in (north, south):
         await open_disclosure(runtime, tenant)
+        await protection_and_retention(bare_client, staff, runtime, tenant)
     assert await seal_all(runtime.sessions) > 0
     for tenant in (north, south):
         read = await bare_client.get(
@@ -403,6 +407,34 @@ async def open_disclosure(runtime: Runtime, tenant: Tenant) -> None:
         disclosure = await disclosures.get(session, disclosure_id)
         assert disclosure is not None
         await disclosures.log_release(session, disclosure, ["phone"], "test")
+        await session.commit()
+
+
+async def protection_and_retention(
+    client: httpx.AsyncClient, staff: Any, runtime: Runtime, tenant: Tenant
+) -> None:
+    """A supervisor's approval to lift a sensitive flag, an erased registration's tombstone,
+    and a retention policy."""
+    code = tenant.staff.society_code
+    headers = tenant.staff.headers()
+    at_risk = await client.post(
+        "/v1/registrations", json=registration(sensitive=True), headers=headers
+    )
+    supervisor = await staff(("supervisor",), society=code)
+    approved = await client.post(
+        f"/v1/persons/{at_risk.json()['id']}/sensitivity-lift", headers=supervisor.headers()
+    )
+    assert approved.status_code == 200, approved.text
+    erased = await client.post("/v1/registrations", json=registration(), headers=headers)
+    officer = await staff(("data_protection_officer",), society=code)
+    gone = await client.post(
+        f"/v1/persons/{erased.json()['id']}/erasure",
+        json={"reason": "test"},
+        headers=officer.headers("data-protection"),
+    )
+    assert gone.status_code == 200, gone.text
+    async with runtime.tenant_session(tenant.staff.society_id) as session:
+        await retention_policies.save_policy(session, tenant.staff.society_id, Policy())
         await session.commit()
 
 

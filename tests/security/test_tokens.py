@@ -167,7 +167,10 @@ async def test_password_grant_issues_an_rfc9068_access_token(
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == 300
     assert isinstance(body["refresh_token"], str) and len(body["refresh_token"]) >= 32
-    assert body["scope"] == "tracing:close tracing:read tracing:write"
+    assert body["scope"] == (
+        "deceased:read person:notes person:sensitive person:whereabouts "
+        "tracing:close tracing:read tracing:write"
+    )
 
     token = body["access_token"]
     header, claims = decoded(token, 0), decoded(token, 1)

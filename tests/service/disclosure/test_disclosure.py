@@ -287,14 +287,15 @@ async def test_a_death_is_for_a_caseworker_to_deliver_never_released(client, run
     consent_id = await consent_to_disclosure(client, case, ["phone"])
     answer = {"answer": "consent", "consent_id": consent_id}
     assert (await client.post(f"{path}/answer", json=answer)).status_code == 409
-    reviewer_view = await enquirer_view(client, case, first.headers())
-    assert reviewer_view["disclosures"][0]["outcome"] == "disclosure_pending"
+    partner = (await staff(("partner",))).headers()
+    partner_view = await enquirer_view(client, case, partner)
+    assert partner_view["disclosures"][0]["outcome"] == "disclosure_pending"
     own_view = await enquirer_view(client, case)
     assert own_view["disclosures"][0]["outcome"] == "deceased_caseworker_delivery"
     delivered = await client.post(f"{path}/delivered")
     assert delivered.json()["status"] == "delivered"
     assert (await enquirer_view(client, case))["outcome"] == "deceased"
-    reviewer_view = await enquirer_view(client, case, first.headers())
-    assert reviewer_view["outcome"] is None
-    assert reviewer_view["disclosures"][0]["outcome"] == "disclosure_pending"
-    assert not leaks_whereabouts(reviewer_view, case)
+    partner_view = await enquirer_view(client, case, partner)
+    assert partner_view["outcome"] is None
+    assert partner_view["disclosures"][0]["outcome"] == "disclosure_pending"
+    assert not leaks_whereabouts(partner_view, case)

@@ -1,0 +1,1 @@
+"""Data-subject rights: subject-access export, erasure, and retention."""
