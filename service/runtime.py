@@ -31,6 +31,7 @@ from service.db.engine import (
     tenant_session,
 )
 from service.idempotency import repository as idempotency
+from service.persons import crypto
 from service.ratelimit import TokenBuckets
 from service.settings import Settings
 from service.societies import repository as societies
@@ -64,13 +65,15 @@ class Runtime:
 def tenant_sessions(
     sessions: async_sessionmaker[AsyncSession], secret: bytes
 ) -> Callable[[uuid.UUID], AsyncSession]:
-    """Society-confined sessions that carry their society's blocking-key secret."""
+    """Society-confined sessions that carry their society's blocking-key secret and the key
+    that wraps its data keys."""
 
     def open_for(society_id: uuid.UUID) -> AsyncSession:
-        return blocking_keys.attach(
+        session = blocking_keys.attach(
             tenant_session(sessions, society_id),
             blocking_keys.society_secret(secret, society_id),
         )
+        return crypto.attach(session, crypto.society_wrapping_key(secret, society_id))
 
     return open_for
 

@@ -1,4 +1,8 @@
-"""Queries on consent records and partner notices."""
+"""Queries on consent records and partner notices.
+
+A consent's guardian name, note and withdrawal reason are encrypted under the person's data
+key; the records handed out are decrypted copies, never the session's own rows.
+"""
 
 from __future__ import annotations
 
@@ -10,14 +14,37 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.models import ConsentRecord, PartnerNotice
+from service.persons.repository import ciphers
+
+SEALED = ("giver_name", "note", "withdrawal_reason")
+
+
+async def _opened(session: AsyncSession, rows: Sequence[ConsentRecord]) -> list[ConsentRecord]:
+    by_person = await ciphers(session, [row.person_id for row in rows])
+    opened = []
+    for row in rows:
+        cipher = by_person[row.person_id]
+        clear: dict[str, object] = {f: cipher.open(f"consent.{f}", getattr(row, f)) for f in SEALED}
+        opened.append(_detached(row, clear))
+    return opened
+
+
+def _detached(row: ConsentRecord, changes: dict[str, object]) -> ConsentRecord:
+    """A copy of a stored consent that the session does not track (changing it writes
+    nothing back)."""
+    columns = ConsentRecord.__table__.columns.keys()  # type: ignore[attr-defined]
+    return ConsentRecord(**({column: getattr(row, column) for column in columns} | changes))
 
 
 async def add_consent(session: AsyncSession, consent: ConsentRecord) -> ConsentRecord:
     """Store a consent (the database sets its id and time of recording)."""
+    cipher = (await ciphers(session, [consent.person_id]))[consent.person_id]
+    for field in SEALED:
+        setattr(consent, field, cipher.seal(f"consent.{field}", getattr(consent, field)))
     session.add(consent)
     await session.flush()
     await session.refresh(consent)
-    return consent
+    return (await _opened(session, [consent]))[0]
 
 
 async def consents_of(session: AsyncSession, person_id: uuid.UUID) -> Sequence[ConsentRecord]:
@@ -27,7 +54,7 @@ async def consents_of(session: AsyncSession, person_id: uuid.UUID) -> Sequence[C
         .where(ConsentRecord.person_id == person_id)
         .order_by(col(ConsentRecord.recorded_at), col(ConsentRecord.id))
     )
-    return rows.all()
+    return await _opened(session, rows.all())
 
 
 async def find_consent(
@@ -37,7 +64,8 @@ async def find_consent(
     statement = select(ConsentRecord).where(
         ConsentRecord.id == consent_id, ConsentRecord.person_id == person_id
     )
-    return (await session.exec(statement)).first()
+    row = (await session.exec(statement)).first()
+    return None if row is None else (await _opened(session, [row]))[0]
 
 
 async def lock_consent(
@@ -49,19 +77,27 @@ async def lock_consent(
         .where(ConsentRecord.id == consent_id, ConsentRecord.person_id == person_id)
         .with_for_update()
     )
-    return (await session.exec(statement)).first()
+    row = (await session.exec(statement)).first()
+    return None if row is None else (await _opened(session, [row]))[0]
 
 
 async def mark_withdrawn(
     session: AsyncSession, consent: ConsentRecord, by: str, reason: str | None
-) -> None:
-    """Record the withdrawal of a locked consent."""
-    await session.exec(
+) -> ConsentRecord:
+    """Record the withdrawal of a locked consent; the consent as it now stands."""
+    cipher = (await ciphers(session, [consent.person_id]))[consent.person_id]
+    withdrawn = await session.exec(
         update(ConsentRecord)
         .where(col(ConsentRecord.id) == consent.id)
-        .values(withdrawn_at=func.clock_timestamp(), withdrawn_by=by, withdrawal_reason=reason)
+        .values(
+            withdrawn_at=func.clock_timestamp(),
+            withdrawn_by=by,
+            withdrawal_reason=cipher.seal("consent.withdrawal_reason", reason),
+        )
+        .returning(col(ConsentRecord.withdrawn_at))
     )
-    await session.refresh(consent)
+    changes = {"withdrawn_at": withdrawn.one()[0], "withdrawn_by": by, "withdrawal_reason": reason}
+    return _detached(consent, changes)
 
 
 async def add_notice(

@@ -123,7 +123,7 @@ async def withdraw(
         raise NotFound(f"person {person_id} has no consent {consent_id}")
     if consent.withdrawn_at is not None:
         raise Conflict("the consent is already withdrawn")
-    await repository.mark_withdrawn(session, consent, principal.subject, body.reason)
+    consent = await repository.mark_withdrawn(session, consent, principal.subject, body.reason)
     await repository.add_notice(
         session, person.society_id, person.id, "consent_withdrawn", consent.scope
     )

@@ -344,8 +344,12 @@ class IdempotencyRecord(SQLModel, table=True):
     key: str = Field(sa_column=Column(Text, nullable=False))
     request_fingerprint: str = Field(sa_column=Column(Text, nullable=False))
     response_status: int = Field(sa_column=Column(SmallInteger, nullable=False))
-    response_body: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    response_body: Any = Field(sa_column=Column(JSONB, nullable=False))  # sealed: a JSON string
     response_headers: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    person_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'")),
+    )
     created_at: datetime.datetime = _created()
     expires_at: datetime.datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
@@ -1072,3 +1076,17 @@ class RetentionPolicy(SQLModel, table=True):
     registration_retention_days: int = Field(sa_column=Column(Integer, nullable=False))
     closed_action: str = Field(sa_column=Column(Text, nullable=False))
     updated_at: datetime.datetime = _updated()
+
+
+class DataKey(SQLModel, table=True):
+    """The data key of a person or a tracing request, wrapped by its society's key.
+
+    Deleting it makes the owner's encrypted fields unreadable (crypto-shredding): erasure does.
+    """
+
+    __tablename__ = "data_key"
+
+    owner_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True))
+    society_id: uuid.UUID = _society_fk()
+    wrapped: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime.datetime = _created()

@@ -69,6 +69,8 @@ async def list_disclosures(
     "/disclosures/{disclosure_id}",
     response_model=DisclosurePublic,
     summary="Read a disclosure",
+    description="Its state, the located and the sought person's ids, the fields released, "
+    "and for a minor the verification and approvals so far (no personal data).",
     responses=problem_responses(NotFound),
 )
 async def get_disclosure(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Any
 
 from sqlalchemy import delete, func, text
 from sqlmodel import select
@@ -57,11 +56,13 @@ async def insert(
     key: str,
     fingerprint: str,
     status: int,
-    body: dict[str, Any],
+    body: str,
     headers: dict[str, str],
     ttl: datetime.timedelta,
+    person_ids: list[uuid.UUID],
 ) -> None:
-    """Store the response in the same transaction as the work it describes."""
+    """Store the response (sealed by the caller) in the same transaction as the work it
+    describes, with the persons it shows (an erasure deletes it)."""
     session.add(
         IdempotencyRecord(
             society_id=society_id,
@@ -71,6 +72,7 @@ async def insert(
             response_status=status,
             response_body=body,
             response_headers=headers,
+            person_ids=person_ids,
             expires_at=datetime.datetime.now(datetime.UTC) + ttl,
         )
     )

@@ -23,9 +23,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.audit import service as audit
 from service.errors import IdempotencyInFlight, IdempotencyKeyReused
 from service.idempotency import repository
+from service.persons import crypto
 from service.principal import Access
 
 REPLAY_HEADER = "Idempotent-Replayed"
+
+BODY = "response_body"  # the field name the sealed body is bound to
 
 
 @dataclass(slots=True)
@@ -80,14 +83,16 @@ async def run_once(
     if not await repository.try_lock(session, scope):
         raise IdempotencyInFlight("a request with this Idempotency-Key is still being processed")
     digest = await fingerprint(request)
+    cipher = crypto.society_cipher(session, "kintrace idempotent responses", scope)
     stored = await repository.find(session, principal.society_id, principal.scope_key, key)
     if stored is not None:
         if stored.request_fingerprint != digest:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used with a different request; use a new key"
             )
-        replay = Outcome(stored.response_status, stored.response_body, stored.response_headers)
-        revealed = disclosed(stored.response_body) if stored.response_status < 300 else []
+        body = cipher.open_document(BODY, stored.response_body) or {}
+        replay = Outcome(stored.response_status, body, stored.response_headers)
+        revealed = disclosed(body) if stored.response_status < 300 else []
         if revealed:
             await audit.record(session, access, f"{record_type}.replay", record_type, revealed)
         await session.commit()
@@ -103,9 +108,10 @@ async def run_once(
         key=key,
         fingerprint=digest,
         status=outcome.status,
-        body=outcome.body,
+        body=cipher.seal_document(BODY, outcome.body) or "",
         headers=outcome.headers,
         ttl=ttl,
+        person_ids=disclosed(outcome.body) if outcome.status < 300 else [],
     )
     await session.commit()
     return outcome.response()

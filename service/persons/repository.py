@@ -1,7 +1,9 @@
 """Queries on persons, names and relationships, and the codec of personal fields.
 
 `_personal_columns` / `_personal_from_row` and `_name_columns` / `_name_from_row` are the only
-places that know how personal data is stored; encryption at rest replaces their bodies.
+places that know how personal data is stored: names, parents' names, tribe or clan, notes,
+contact details and the last known and current places are encrypted under the person's data
+key (`service/persons/crypto.py`); what matching and lists filter on stays plain.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from sqlalchemy import TextClause, delete, func, text, tuple_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.db.models import Person, PersonName, PersonRelationship, ProtectionApproval
+from service.db.models import DataKey, Person, PersonName, PersonRelationship, ProtectionApproval
 from service.http import Cursor
+from service.persons import crypto
+from service.persons.crypto import FieldCipher
 from service.persons.records import (
     NameRecord,
     NewPerson,
@@ -27,74 +31,122 @@ from service.persons.records import (
     RelationshipRecord,
 )
 
+ENCRYPTED_TEXT = ("father_name", "mother_name", "tribe_clan", "notes")
+ENCRYPTED_DOCUMENTS = ("last_known_place", "current_place", "contact")
+NAME_PARTS = {
+    "full_name": "full_name",
+    "given_name": "given",
+    "family_name": "family",
+    "father_name": "father",
+    "grandfather_name": "grandfather",
+    "other_name": "other",
+}
 
-def _personal_columns(personal: PersonalFields) -> dict[str, Any]:
+
+def _personal_columns(personal: PersonalFields, cipher: FieldCipher) -> dict[str, Any]:
     return {
         "sex": personal.sex,
         "birth_date": personal.birth_date,
         "birth_place": personal.birth_place,
         "nationalities": list(personal.nationalities),
         "languages": list(personal.languages),
-        "father_name": personal.father_name,
-        "mother_name": personal.mother_name,
-        "tribe_clan": personal.tribe_clan,
-        "last_known_place": personal.last_known_place,
         "last_known_date": personal.last_known_date,
-        "notes": personal.notes,
-        "current_place": personal.current_place,
-        "contact": personal.contact,
         "sensitive": personal.sensitive,
+        **{f: cipher.seal(f, getattr(personal, f)) for f in ENCRYPTED_TEXT},
+        **{f: cipher.seal_document(f, getattr(personal, f)) for f in ENCRYPTED_DOCUMENTS},
     }
 
 
-def _personal_from_row(row: Person) -> PersonalFields:
+def _personal_from_row(row: Person, cipher: FieldCipher) -> PersonalFields:
+    opened: dict[str, Any] = {f: cipher.open(f, getattr(row, f)) for f in ENCRYPTED_TEXT}
+    opened |= {f: cipher.open_document(f, getattr(row, f)) for f in ENCRYPTED_DOCUMENTS}
     return PersonalFields(
         sex=row.sex,
         birth_date=row.birth_date,
         birth_place=row.birth_place,
         nationalities=list(row.nationalities),
         languages=list(row.languages),
-        father_name=row.father_name,
-        mother_name=row.mother_name,
-        tribe_clan=row.tribe_clan,
-        last_known_place=row.last_known_place,
         last_known_date=row.last_known_date,
-        notes=row.notes,
-        current_place=row.current_place,
-        contact=row.contact,
         sensitive=row.sensitive,
+        **opened,
     )
 
 
-def _name_columns(name: NameRecord) -> dict[str, Any]:
+def _name_columns(name: NameRecord, cipher: FieldCipher) -> dict[str, Any]:
     return {
         "kind": name.kind,
         "script": name.script,
-        "full_name": name.full_name,
-        "given_name": name.given,
-        "family_name": name.family,
-        "father_name": name.father,
-        "grandfather_name": name.grandfather,
-        "other_name": name.other,
+        **{
+            column: cipher.seal(f"name.{column}", getattr(name, part))
+            for column, part in NAME_PARTS.items()
+        },
     }
 
 
-def _name_from_row(row: PersonName) -> NameRecord:
+def _name_from_row(row: PersonName, cipher: FieldCipher) -> NameRecord:
     return NameRecord(
         id=row.id,
         kind=row.kind,
         script=row.script,
-        full_name=row.full_name,
-        given=row.given_name,
-        family=row.family_name,
-        father=row.father_name,
-        grandfather=row.grandfather_name,
-        other=row.other_name,
         created_at=row.created_at,
+        **{
+            part: cipher.open(f"name.{column}", getattr(row, column))
+            for column, part in NAME_PARTS.items()
+        },
     )
 
 
-def _record(row: Person, names: list[NameRecord]) -> PersonRecord:
+async def ciphers(
+    session: AsyncSession, owner_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, FieldCipher]:
+    """The field ciphers of persons (or requests), their data keys unwrapped once per session.
+    An owner without a data key (erased, or stored before encryption) gets a cipher that only
+    reads plaintext."""
+    wanted = [
+        owner for owner in dict.fromkeys(owner_ids) if crypto.remembered(session, owner) is None
+    ]
+    if wanted:
+        rows = await session.exec(
+            select(DataKey.owner_id, DataKey.wrapped).where(col(DataKey.owner_id).in_(wanted))
+        )
+        wrapping = crypto.wrapping_key_of(session)
+        for owner, wrapped in rows:
+            crypto.remember(session, owner, crypto.unwrap(wrapping, owner, wrapped))
+    return {owner: FieldCipher(owner, crypto.remembered(session, owner)) for owner in owner_ids}
+
+
+async def new_ciphers(
+    session: AsyncSession, owners: Sequence[tuple[uuid.UUID, uuid.UUID]]
+) -> dict[uuid.UUID, FieldCipher]:
+    """Data keys for new owners ((owner id, society id)), stored wrapped in one statement."""
+    if not owners:
+        return {}
+    wrapping = crypto.wrapping_key_of(session)
+    keys = {owner: crypto.new_data_key() for owner, _ in owners}
+    await session.exec(  # type: ignore[call-overload]
+        text(
+            "INSERT INTO data_key (owner_id, society_id, wrapped) SELECT * FROM unnest("
+            "CAST(:owners AS uuid[]), CAST(:societies AS uuid[]), CAST(:wrapped AS bytea[]))"
+        ).bindparams(
+            owners=[owner for owner, _ in owners],
+            societies=[society for _, society in owners],
+            wrapped=[crypto.wrap(wrapping, owner, keys[owner]) for owner, _ in owners],
+        )
+    )
+    for owner, key in keys.items():
+        crypto.remember(session, owner, key)
+    return {owner: FieldCipher(owner, key) for owner, key in keys.items()}
+
+
+async def shred(session: AsyncSession, owner_id: uuid.UUID) -> None:
+    """Delete an owner's data key: whatever was encrypted under it is unreadable from now on."""
+    await session.exec(  # type: ignore[call-overload]
+        text("DELETE FROM data_key WHERE owner_id = :o").bindparams(o=owner_id)
+    )
+    session.info.get(crypto.SESSION_KEY_CACHE, {}).pop(owner_id, None)
+
+
+def _record(row: Person, names: list[NameRecord], cipher: FieldCipher) -> PersonRecord:
     return PersonRecord(
         id=row.id,
         society_id=row.society_id,
@@ -104,7 +156,7 @@ def _record(row: Person, names: list[NameRecord]) -> PersonRecord:
         registration_kind=row.registration_kind,
         registration_source=row.registration_source,
         registration_date=row.registration_date,
-        personal=_personal_from_row(row),
+        personal=_personal_from_row(row, cipher),
         names=names,
         closed_at=row.closed_at,
         close_reason=row.close_reason,
@@ -118,7 +170,9 @@ def _record(row: Person, names: list[NameRecord]) -> PersonRecord:
 
 
 async def _names_of(
-    session: AsyncSession, person_ids: Sequence[uuid.UUID]
+    session: AsyncSession,
+    person_ids: Sequence[uuid.UUID],
+    by_person: dict[uuid.UUID, FieldCipher],
 ) -> dict[uuid.UUID, list[NameRecord]]:
     if not person_ids:
         return {}
@@ -129,13 +183,14 @@ async def _names_of(
     )
     grouped: dict[uuid.UUID, list[NameRecord]] = defaultdict(list)
     for row in rows:
-        grouped[row.person_id].append(_name_from_row(row))
+        grouped[row.person_id].append(_name_from_row(row, by_person[row.person_id]))
     return grouped
 
 
 async def _records(session: AsyncSession, rows: Sequence[Person]) -> list[PersonRecord]:
-    names = await _names_of(session, [row.id for row in rows])
-    return [_record(row, names.get(row.id, [])) for row in rows]
+    by_person = await ciphers(session, [row.id for row in rows])
+    names = await _names_of(session, [row.id for row in rows], by_person)
+    return [_record(row, names.get(row.id, []), by_person[row.id]) for row in rows]
 
 
 def _rows_document(rows: Sequence[dict[str, Any]]) -> str:
@@ -163,6 +218,7 @@ async def insert_persons(
     """
     if not new_persons:
         return []
+    by_person = await new_ciphers(session, [(new.id, new.society_id) for new in new_persons])
     person_rows = [
         {
             "id": new.id,
@@ -173,7 +229,7 @@ async def insert_persons(
             "registration_source": new.registration_source,
             "registration_date": new.registration_date,
             "legal_basis": new.legal_basis,
-            **_personal_columns(new.personal),
+            **_personal_columns(new.personal, by_person[new.id]),
         }
         for new in new_persons
     ]
@@ -190,7 +246,7 @@ async def insert_persons(
             "society_id": new.society_id,
             "person_id": new.id,
             "position": position,
-            **_name_columns(name),
+            **_name_columns(name, by_person[new.id]),
         }
         for new in new_persons
         for position, name in enumerate(new.names)
@@ -323,8 +379,9 @@ async def write_person(
     expected_version: int,
 ) -> bool:
     """Save a changed person if it is still at `expected_version`; False when it is not."""
+    cipher = (await ciphers(session, [record.id]))[record.id]
     values = {
-        **_personal_columns(record.personal),
+        **_personal_columns(record.personal, cipher),
         "status": record.status,
         "registration_kind": record.registration_kind,
         "registration_source": record.registration_source,
@@ -372,16 +429,17 @@ async def insert_name(session: AsyncSession, record: PersonRecord, name: NameRec
             )
         )
     ).one()
+    cipher = (await ciphers(session, [record.id]))[record.id]
     row = PersonName(
         society_id=record.society_id,
         person_id=record.id,
         position=position,
-        **_name_columns(name),
+        **_name_columns(name, cipher),
     )
     session.add(row)
     await session.flush()
     await session.refresh(row)
-    return _name_from_row(row)
+    return _name_from_row(row, cipher)
 
 
 async def delete_name(session: AsyncSession, record: PersonRecord, name_id: uuid.UUID) -> bool:

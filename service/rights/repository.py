@@ -16,6 +16,7 @@ from service.db.models import (
     ErasureTombstone,
     PersonKey,
 )
+from service.persons.repository import shred
 
 
 async def links_of(session: AsyncSession, person_id: uuid.UUID) -> Sequence[CandidateLink]:
@@ -77,12 +78,13 @@ async def erase(
     Deleting the person cascades to their names, blocking keys, match jobs, candidate links
     (with their decisions and disclosures), consents, relationships and approvals. Stored
     idempotent responses that carry the person's id are deleted too (they hold the person's
-    view). The audit trail keeps ids only and is not touched.
+    view). The person's data key is deleted too, so copies of their ciphertext elsewhere (a
+    backup without the key table) cannot be read. The audit trail keeps ids only.
     """
     await session.exec(  # type: ignore[call-overload]
         text(
             "DELETE FROM idempotency_record WHERE society_id = :s "
-            "AND strpos(response_body::text, :p) > 0"
+            "AND CAST(:p AS uuid) = ANY(person_ids)"
         ).bindparams(s=society_id, p=str(person_id))
     )
     await session.exec(  # type: ignore[call-overload]
@@ -90,6 +92,7 @@ async def erase(
             p=person_id, s=society_id
         )
     )
+    await shred(session, person_id)
     tombstone = ErasureTombstone(
         society_id=society_id, person_id=person_id, reason=reason, erased_by=by
     )

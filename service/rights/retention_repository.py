@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.models import Person, RetentionPolicy, TracingRequest
+from service.persons.repository import shred
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,7 @@ async def delete_request(session: AsyncSession, request_id: uuid.UUID) -> None:
     await session.exec(  # type: ignore[call-overload]
         text("DELETE FROM tracing_request WHERE id = :r").bindparams(r=request_id)
     )
+    await shred(session, request_id)
 
 
 async def archive_request(session: AsyncSession, request_id: uuid.UUID) -> None:

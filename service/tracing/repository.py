@@ -1,7 +1,7 @@
 """Queries on tracing requests and their reference numbers.
 
 `_sensitive_columns` / `_record` are the only places that know how the request's free text
-and places are stored (encrypted at rest later).
+and places are stored: encrypted under the request's own data key (as a person's fields are).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.models import ReferenceCounter, TracingRequest
 from service.http import Cursor
+from service.persons.crypto import FieldCipher
+from service.persons.repository import ciphers, new_ciphers
 from service.tracing.records import TracingRequestRecord
 
 
@@ -33,15 +35,22 @@ class RequestFilters:
     opened_to: datetime.date | None = None
 
 
-def _sensitive_columns(record: TracingRequestRecord) -> dict[str, Any]:
+def _sensitive_columns(record: TracingRequestRecord, cipher: FieldCipher) -> dict[str, Any]:
     return {
-        "circumstances": record.circumstances,
-        "separation_place": record.separation_place,
+        "circumstances": cipher.seal("circumstances", record.circumstances),
+        "separation_place": cipher.seal_document("separation_place", record.separation_place),
         "separation_date": record.separation_date,
     }
 
 
-def _record(row: TracingRequest) -> TracingRequestRecord:
+async def _records(
+    session: AsyncSession, rows: Sequence[TracingRequest]
+) -> list[TracingRequestRecord]:
+    by_request = await ciphers(session, [row.id for row in rows])
+    return [_record(row, by_request[row.id]) for row in rows]
+
+
+def _record(row: TracingRequest, cipher: FieldCipher) -> TracingRequestRecord:
     return TracingRequestRecord(
         id=row.id,
         society_id=row.society_id,
@@ -50,8 +59,8 @@ def _record(row: TracingRequest) -> TracingRequestRecord:
         outcome=row.outcome,
         opened_on=row.opened_on,
         closed_on=row.closed_on,
-        circumstances=row.circumstances,
-        separation_place=row.separation_place,
+        circumstances=cipher.open("circumstances", row.circumstances),
+        separation_place=cipher.open_document("separation_place", row.separation_place),
         separation_date=row.separation_date,
         version=row.version,
         created_at=row.created_at,
@@ -63,6 +72,7 @@ def _record(row: TracingRequest) -> TracingRequestRecord:
 
 async def insert_request(session: AsyncSession, record: TracingRequestRecord) -> None:
     """Store a new tracing request; fills in the record's database-set fields."""
+    cipher = (await new_ciphers(session, [(record.id, record.society_id)]))[record.id]
     row = TracingRequest(
         id=record.id,
         society_id=record.society_id,
@@ -72,7 +82,7 @@ async def insert_request(session: AsyncSession, record: TracingRequestRecord) ->
         opened_on=record.opened_on,
         closed_on=record.closed_on,
         review_on=record.review_on,
-        **_sensitive_columns(record),
+        **_sensitive_columns(record, cipher),
     )
     session.add(row)
     await session.flush()
@@ -95,7 +105,7 @@ async def get_request(
             )
         )
     ).first()
-    return None if row is None else _record(row)
+    return None if row is None else (await _records(session, [row]))[0]
 
 
 async def list_requests(
@@ -125,13 +135,14 @@ async def list_requests(
     statement = statement.order_by(col(TracingRequest.created_at), col(TracingRequest.id)).limit(
         limit + 1
     )
-    return [_record(row) for row in await session.exec(statement)]
+    return await _records(session, list(await session.exec(statement)))
 
 
 async def write_request(
     session: AsyncSession, record: TracingRequestRecord, expected_version: int
 ) -> bool:
     """Save a changed request if it is still at `expected_version`; False when it is not."""
+    cipher = (await ciphers(session, [record.id]))[record.id]
     statement = (
         update(TracingRequest)
         .where(
@@ -146,7 +157,7 @@ async def write_request(
             opened_on=record.opened_on,
             closed_on=record.closed_on,
             review_on=record.review_on,
-            **_sensitive_columns(record),
+            **_sensitive_columns(record, cipher),
             version=TracingRequest.version + 1,
             updated_at=func.now(),
         )

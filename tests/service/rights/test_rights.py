@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime
 import subprocess
+import uuid
 
 import pytest
 from sqlalchemy import text
 
 from matching import Matcher
 from service.candidates import worker
+from service.persons.crypto import FieldCipher, UnreadableData
 from service.rights import retention
 from service.rights import retention_repository as policies
 from tests.conftest import truncate_all
@@ -92,6 +94,16 @@ async def canary_hits(connection) -> dict[str, int]:
     return hits
 
 
+async def owner_ciphertext(connection, person_id: str) -> list[str]:
+    """The stored (encrypted) full names of a person, as a backup would hold them."""
+    await connection.execute(text("RESET ROLE"))
+    rows = await connection.execute(
+        text("SELECT full_name FROM person_name WHERE person_id = :p AND full_name IS NOT NULL"),
+        {"p": person_id},
+    )
+    return [value for (value,) in rows]
+
+
 async def test_the_subject_access_export_holds_everything(client, bare_client, runtime, officer):
     case = await canary_case(client, runtime)
     person_id = case["found"]["id"]
@@ -114,7 +126,13 @@ async def test_erasure_leaves_no_trace_of_the_person(
 ):
     case = await canary_case(client, runtime)
     person_id = case["found"]["id"]
-    assert await canary_hits(connection), "the canary is stored before the erasure"
+    before = await bare_client.get(
+        f"/v1/persons/{person_id}/subject-access", headers=officer.headers(PURPOSE)
+    )
+    assert CANARY in before.text, "the canary is stored, and read back decrypted"
+    assert await canary_hits(connection) == {}, "and never stored as plaintext"
+    raw = await owner_ciphertext(connection, person_id)
+    assert raw, "the person's names are stored encrypted"
     erased = await bare_client.post(
         f"/v1/persons/{person_id}/erasure",
         json={"reason": "erasure requested by the person"},
@@ -123,6 +141,9 @@ async def test_erasure_leaves_no_trace_of_the_person(
     assert erased.status_code == 200, erased.text
     assert erased.json()["person_id"] == person_id
     assert await canary_hits(connection) == {}
+    assert await owner_ciphertext(connection, person_id) == []
+    with pytest.raises(UnreadableData):  # a copy kept elsewhere: its key is gone
+        FieldCipher(uuid.UUID(person_id), None).open("name.full_name", raw[0])
     await connection.execute(text("RESET ROLE"))
     left = {
         table: (
@@ -132,6 +153,8 @@ async def test_erasure_leaves_no_trace_of_the_person(
         ).scalar_one()
         for table in ("erasure_tombstone", "partner_notice", "person_key", "consent_record")
     }
+    keys = "SELECT count(*) FROM data_key WHERE owner_id = :p"
+    assert (await connection.execute(text(keys), {"p": person_id})).scalar_one() == 0
     assert left == {
         "erasure_tombstone": 1,
         "partner_notice": 1,
