@@ -734,7 +734,7 @@ FAIL_AT_COMMIT = (
     """
     CREATE FUNCTION kintrace_test_audit_fail() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      IF NEW.notes = 'fail at commit' THEN
+      IF NEW.registration_source = 'fail at commit' THEN
         RAISE EXCEPTION 'deferred check failed';
       END IF;
       RETURN NEW;
@@ -758,7 +758,7 @@ async def test_audit_row_commits_or_fails_with_the_write(
         async with http_client(committing_app) as client:
             failed = await client.post(
                 "/v1/registrations",
-                json=registration(notes="fail at commit"),
+                json=registration(registration_source="fail at commit"),
                 headers=caller.headers(),
             )
             assert failed.status_code == 500, failed.text

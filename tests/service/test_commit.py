@@ -9,7 +9,7 @@ from tests.service.payloads import registration
 FAIL_AT_COMMIT = """
 CREATE FUNCTION kintrace_test_fail() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF NEW.notes = 'fail at commit' THEN
+  IF NEW.registration_source = 'fail at commit' THEN
     RAISE EXCEPTION 'deferred check failed';
   END IF;
   RETURN NEW;
@@ -30,7 +30,7 @@ async def test_failed_commit_is_a_server_error_and_nothing_is_stored(committing_
             await connection.execute(text(sql))
     try:
         response = await committing_client.post(
-            "/v1/registrations", json=registration(notes="fail at commit")
+            "/v1/registrations", json=registration(registration_source="fail at commit")
         )
         assert response.status_code >= 500
         assert response.headers["content-type"] == "application/problem+json"

