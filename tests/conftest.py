@@ -221,8 +221,29 @@ def app_for(settings: Settings, runtime: Runtime) -> FastAPI:
     return create_app(settings, runtime_factory=factory)
 
 
+@pytest.fixture(scope="session")
+def shared_app(settings: Settings) -> tuple[FastAPI, dict[str, Runtime]]:
+    """One application for the whole session, and the slot its lifespan takes its runtime from.
+
+    Building the application analyses every route (about a tenth of a second): once, not per
+    test. Everything a test changes lives in the runtime, which each test sets afresh.
+    """
+    slot: dict[str, Runtime] = {}
+
+    @contextlib.asynccontextmanager
+    async def factory(_: Settings) -> AsyncIterator[Runtime]:
+        yield slot["runtime"]
+
+    return create_app(settings, runtime_factory=factory), slot
+
+
 @pytest.fixture
-async def app(settings: Settings, engine: AsyncEngine, connection: AsyncConnection) -> FastAPI:
+async def app(
+    settings: Settings,
+    shared_app: tuple[FastAPI, dict[str, Runtime]],
+    engine: AsyncEngine,
+    connection: AsyncConnection,
+) -> FastAPI:
     """The application bound to the test's rolled-back transaction."""
     sessions = async_sessionmaker(
         bind=connection,
@@ -230,7 +251,9 @@ async def app(settings: Settings, engine: AsyncEngine, connection: AsyncConnecti
         expire_on_commit=False,
         join_transaction_mode="create_savepoint",
     )
-    return app_for(settings, await build_runtime(settings, engine, sessions))
+    application, slot = shared_app
+    slot["runtime"] = await build_runtime(settings, engine, sessions)
+    return application
 
 
 @pytest.fixture
