@@ -48,7 +48,8 @@ class VerificationCreate(WireModel):
 
 
 class DisclosurePublic(WireModel):
-    """A disclosure as the located person's caseworker follows it (ids and states only)."""
+    """A disclosure as the located person's caseworker follows it: ids and states, and how a
+    minor's relationship was verified; never the located person's whereabouts."""
 
     id: uuid.UUID
     link_id: uuid.UUID
@@ -63,6 +64,7 @@ class DisclosurePublic(WireModel):
     verified_by: str | None
     verification_method: str | None
     verified_on: datetime.date | None
+    verification_note: str | None = None
     approved_by: list[str]
     stop_reason: str | None
     version: int

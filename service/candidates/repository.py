@@ -28,6 +28,8 @@ from service.db.models import (
     Person,
     PersonKey,
 )
+from service.db.rows import detached
+from service.persons import crypto
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,18 +359,42 @@ async def lock_link(session: AsyncSession, link_id: uuid.UUID) -> CandidateLink 
     return (await session.exec(statement)).first()
 
 
+DECISION_NOTE = "candidate_decision.note"
+
+
+def _decision_cipher(session: AsyncSession, link_id: uuid.UUID) -> crypto.FieldCipher:
+    """A reviewer's note speaks of two persons; it is sealed under the society's key for
+    decision notes, bound to its link (it is deleted with the link when either is erased)."""
+    return crypto.society_cipher(session, DECISION_NOTE, f"candidate_link:{link_id}")
+
+
 async def decisions_of(session: AsyncSession, link_id: uuid.UUID) -> Sequence[CandidateDecision]:
     """A link's decisions, oldest first."""
+    return await decisions_on(session, [link_id])
+
+
+async def decisions_on(
+    session: AsyncSession, link_ids: Sequence[uuid.UUID]
+) -> list[CandidateDecision]:
+    """The decisions on these links, oldest first, their notes decrypted (copies the session
+    does not track)."""
+    if not link_ids:
+        return []
     statement = (
         select(CandidateDecision)
-        .where(CandidateDecision.link_id == link_id)
+        .where(col(CandidateDecision.link_id).in_(link_ids))
         .order_by(col(CandidateDecision.decided_at), col(CandidateDecision.id))
     )
-    return (await session.exec(statement)).all()
+    opened = []
+    for row in await session.exec(statement):
+        note = _decision_cipher(session, row.link_id).open(DECISION_NOTE, row.note)
+        opened.append(detached(row, {"note": note}))
+    return opened
 
 
 async def add_decision(session: AsyncSession, decision: CandidateDecision) -> None:
-    """Record a decision."""
+    """Record a decision (its note sealed)."""
+    decision.note = _decision_cipher(session, decision.link_id).seal(DECISION_NOTE, decision.note)
     session.add(decision)
     await session.flush()
 

@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.models import ConsentRecord, PartnerNotice
+from service.db.rows import detached
 from service.persons.repository import ciphers
 
 SEALED = ("giver_name", "note", "withdrawal_reason")
@@ -25,15 +26,8 @@ async def _opened(session: AsyncSession, rows: Sequence[ConsentRecord]) -> list[
     for row in rows:
         cipher = by_person[row.person_id]
         clear: dict[str, object] = {f: cipher.open(f"consent.{f}", getattr(row, f)) for f in SEALED}
-        opened.append(_detached(row, clear))
+        opened.append(detached(row, clear))
     return opened
-
-
-def _detached(row: ConsentRecord, changes: dict[str, object]) -> ConsentRecord:
-    """A copy of a stored consent that the session does not track (changing it writes
-    nothing back)."""
-    columns = ConsentRecord.__table__.columns.keys()  # type: ignore[attr-defined]
-    return ConsentRecord(**({column: getattr(row, column) for column in columns} | changes))
 
 
 async def add_consent(session: AsyncSession, consent: ConsentRecord) -> ConsentRecord:
@@ -97,7 +91,7 @@ async def mark_withdrawn(
         .returning(col(ConsentRecord.withdrawn_at))
     )
     changes = {"withdrawn_at": withdrawn.one()[0], "withdrawn_by": by, "withdrawal_reason": reason}
-    return _detached(consent, changes)
+    return detached(consent, changes)
 
 
 async def add_notice(

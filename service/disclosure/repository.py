@@ -13,6 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.models import Disclosure, DisclosureRelease
 from service.http import Cursor
+from service.persons.repository import ciphers
+
+VERIFICATION_NOTE = "disclosure.verification_note"
 
 # States in which a disclosure can still move towards a release.
 OPEN = ("pending", "requested", "no_answer", "awaiting_approval")
@@ -63,13 +66,28 @@ async def of_request(session: AsyncSession, request_id: uuid.UUID) -> Sequence[D
 
 
 async def change(session: AsyncSession, disclosure: Disclosure, **values: Any) -> None:
-    """Move a locked disclosure on (a new version)."""
+    """Move a locked disclosure on (a new version); a verification note is sealed under the
+    located person's data key."""
+    if values.get("verification_note") is not None:
+        cipher = (await ciphers(session, [disclosure.found_person_id]))[disclosure.found_person_id]
+        values["verification_note"] = cipher.seal(VERIFICATION_NOTE, values["verification_note"])
     await session.exec(
         update(Disclosure)
         .where(col(Disclosure.id) == disclosure.id)
         .values(**values, version=Disclosure.version + 1, updated_at=func.now())
     )
     await session.refresh(disclosure)
+
+
+async def verification_notes(
+    session: AsyncSession, disclosures: Sequence[Disclosure]
+) -> dict[uuid.UUID, str | None]:
+    """The verification notes of these disclosures, decrypted."""
+    by_person = await ciphers(session, [d.found_person_id for d in disclosures])
+    return {
+        d.id: by_person[d.found_person_id].open(VERIFICATION_NOTE, d.verification_note)
+        for d in disclosures
+    }
 
 
 async def log_release(

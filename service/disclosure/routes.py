@@ -34,8 +34,9 @@ async def _recorded(
     session: SessionDep, access: Access, action: str, disclosure: Disclosure
 ) -> DisclosurePublic:
     await audit.record(session, access, f"{RECORD}.{action}", RECORD, [disclosure.id])
+    (shown,) = await service.disclosures_public(session, [disclosure])
     await session.commit()
-    return service.disclosure_public(disclosure)
+    return shown
 
 
 @router.get(
@@ -58,9 +59,10 @@ async def list_disclosures(
     )
     shown = rows[:limit]
     await audit.record(session, access, f"{RECORD}.list", RECORD, [row.id for row in shown])
+    items = await service.disclosures_public(session, shown)
     await session.commit()
     return Page[DisclosurePublic](
-        items=[service.disclosure_public(row) for row in shown],
+        items=items,
         next_cursor=page_cursor(rows, limit),
     )
 

@@ -68,9 +68,21 @@ FINAL = frozenset(
 )
 
 
-def disclosure_public(disclosure: Disclosure) -> DisclosurePublic:
-    """Wire view of a disclosure (ids and states; no personal data)."""
-    return DisclosurePublic.model_validate(disclosure, from_attributes=True)
+async def disclosures_public(
+    session: AsyncSession, disclosures: Sequence[Disclosure]
+) -> list[DisclosurePublic]:
+    """Wire views of disclosures: ids, states and the verification of a minor's relationship
+    (its note decrypted); never the located person's whereabouts."""
+    notes = await repository.verification_notes(session, disclosures)
+    return [
+        DisclosurePublic.model_validate(
+            {
+                **DisclosurePublic.model_validate(d, from_attributes=True).model_dump(),
+                "verification_note": notes[d.id],
+            }
+        )
+        for d in disclosures
+    ]
 
 
 def _sides(pair: Sequence[PersonRecord]) -> tuple[PersonRecord, PersonRecord] | None:

@@ -10,7 +10,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.models import (
-    CandidateDecision,
     CandidateLink,
     Disclosure,
     ErasureTombstone,
@@ -30,20 +29,6 @@ async def links_of(session: AsyncSession, person_id: uuid.UUID) -> Sequence[Cand
             )
         )
         .order_by(col(CandidateLink.created_at))
-    )
-    return (await session.exec(statement)).all()
-
-
-async def decisions_on(
-    session: AsyncSession, link_ids: Sequence[uuid.UUID]
-) -> Sequence[CandidateDecision]:
-    """The decisions on these links, oldest first."""
-    if not link_ids:
-        return []
-    statement = (
-        select(CandidateDecision)
-        .where(col(CandidateDecision.link_id).in_(link_ids))
-        .order_by(col(CandidateDecision.decided_at))
     )
     return (await session.exec(statement)).all()
 

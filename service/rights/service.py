@@ -16,10 +16,11 @@ from schemas.audit import AuditEventPublic
 from schemas.candidates import CandidateLinkSummary, DecisionPublic
 from schemas.rights import PartnerNoticePublic, SubjectAccessExport
 from service.audit import repository as audit
+from service.candidates import repository as candidates
 from service.consent import repository as consents
 from service.consent.service import consent_public
 from service.db.models import ErasureTombstone
-from service.disclosure.service import disclosure_public
+from service.disclosure.service import disclosures_public
 from service.persons import repository as persons
 from service.persons import service as person_service
 from service.principal import Principal
@@ -50,7 +51,7 @@ async def export(
             if record.id in (r.enquirer_id, r.sought_person_id)
         ]
     links = await repository.links_of(session, record.id)
-    decisions = await repository.decisions_on(session, [link.id for link in links])
+    decisions = await candidates.decisions_on(session, [link.id for link in links])
     events, truncated = await _audit_events(session, record.id)
     return SubjectAccessExport(
         exported_at=datetime.datetime.now(datetime.UTC),
@@ -62,9 +63,9 @@ async def export(
             CandidateLinkSummary.model_validate(link, from_attributes=True) for link in links
         ],
         decisions=[DecisionPublic.model_validate(d, from_attributes=True) for d in decisions],
-        disclosures=[
-            disclosure_public(d) for d in await repository.disclosures_of(session, record.id)
-        ],
+        disclosures=await disclosures_public(
+            session, await repository.disclosures_of(session, record.id)
+        ),
         partner_notices=[
             PartnerNoticePublic.model_validate(n, from_attributes=True)
             for n in await consents.notices_of(session, record.id)

@@ -56,13 +56,13 @@ async def locate(client, runtime, sought: dict | None = None, **found_overrides)
     return {"request": request.json(), "found": found.json(), "link": link}
 
 
-async def confirm(client, link: dict, *reviewers) -> None:
+async def confirm(client, link: dict, *reviewers, note: str | None = None) -> None:
     version = link["version"]
     for who in reviewers or (None,):
         headers = {"If-Match": f'"v{version}"', **(who.headers("review") if who else {})}
         decided = await client.post(
             f"/v1/candidate-links/{link['id']}/decisions",
-            json={"decision": "confirm"},
+            json={"decision": "confirm", "note": note},
             headers=headers,
         )
         assert decided.status_code == 200, decided.text
@@ -230,14 +230,18 @@ async def test_a_release_ends_when_the_person_withdraws(client, runtime, how):
     assert not leaks_whereabouts(view, case)
 
 
+REVIEW_NOTE = "Amina recognised her son Yusuf in the photograph."
+VERIFICATION_NOTE = "Birth certificate of Yusuf Hassan, seen at the Gaziantep office."
+
+
 async def test_a_minor_is_disclosed_only_after_verification_and_two_reviewers(
-    client, runtime, staff
+    client, runtime, staff, connection
 ):
     born = datetime.date.today().year - 12
     child = {"birth_date": {"text": str(born)}}
     case = await locate(client, runtime, sought=child, **child)
     first, second = await staff(("reviewer",)), await staff(("reviewer",))
-    await confirm(client, case["link"], first, second)
+    await confirm(client, case["link"], first, second, note=REVIEW_NOTE)
     disclosure = await only_disclosure(client)
     assert disclosure["minor"] is True
     consent_id = await consent_to_disclosure(
@@ -259,13 +263,31 @@ async def test_a_minor_is_disclosed_only_after_verification_and_two_reviewers(
     assert not leaks_whereabouts(await enquirer_view(client, case), case)
     verified = await client.post(
         f"{path}/verification",
-        json={"method": "birth certificate and interview", "verified_on": "2026-02-03"},
+        json={
+            "method": "birth certificate and interview",
+            "verified_on": "2026-02-03",
+            "note": VERIFICATION_NOTE,
+        },
     )
     assert verified.status_code == 200, verified.text
     assert verified.json()["status"] == "released"
     assert verified.json()["verified_by"].startswith("user:")
+    assert verified.json()["verification_note"] == VERIFICATION_NOTE
     view = await enquirer_view(client, case)
     assert view["disclosures"][0]["released"]["current_place"]["text"] == WHEREABOUTS["text"]
+    link = await client.get(f"/v1/candidate-links/{case['link']['id']}")
+    assert [d["note"] for d in link.json()["decisions"]] == [REVIEW_NOTE, REVIEW_NOTE]
+    await connection.execute(text("RESET ROLE"))
+    stored = (
+        await connection.execute(
+            text(
+                "SELECT verification_note FROM disclosure UNION ALL "
+                "SELECT note FROM candidate_decision WHERE link_id = :link"
+            ),
+            {"link": case["link"]["id"]},
+        )
+    ).scalars()
+    assert [note[:3] for note in stored] == ["k1:", "k1:", "k1:"], "notes are sealed at rest"
 
 
 async def test_an_adult_needs_no_verification_or_approvals(client, runtime):
