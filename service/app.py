@@ -22,6 +22,7 @@ from service.candidates.routes import router as candidates_router
 from service.consent.routes import router as consent_router
 from service.disclosure.routes import router as disclosure_router
 from service.errors import PROBLEM_MEDIA_TYPE, install_error_handlers
+from service.exchange.routes import router as exchange_router
 from service.middleware import BodySizeLimit, ProblemOnCrash
 from service.observability import PoolCollector, install_metrics
 from service.persons.routes import router as persons_router
@@ -30,7 +31,9 @@ from service.runtime import Runtime, open_runtime
 from service.search.routes import router as search_router
 from service.security_headers import SecurityHeaders
 from service.settings import Settings, get_settings
+from service.sharing.routes import router as sharing_router
 from service.tracing.routes import router as tracing_router
+from service.webhooks.routes import router as webhooks_router
 
 API_DESCRIPTION = """
 Kintrace records tracing requests of the Restoring Family Links network (who is searching,
@@ -99,12 +102,19 @@ def create_app(
     app.include_router(candidates_router, prefix="/v1")
     app.include_router(events_router, prefix="/v1")
     app.include_router(search_router, prefix="/v1")
+    app.include_router(sharing_router, prefix="/v1")
+    app.include_router(exchange_router, prefix="/v1")
+    app.include_router(webhooks_router, prefix="/v1")
     app.include_router(audit_router, prefix="/v1")
     install_metrics(app, registry)
     _serve_problems_as_problem_json(app)
     # Outermost last: request id, security headers, CORS, crash guard, authentication (before
     # any body is read), body size limit, then the routes.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={"/v1/imports": settings.import_max_bytes},
+    )
     app.add_middleware(Authenticate)
     app.add_middleware(ProblemOnCrash)
     if settings.cors_origins:

@@ -64,15 +64,16 @@ class Cursor:
             ) from err
 
 
-def page_cursor(rows: list[Any], limit: int) -> str | None:
+def page_cursor(rows: list[Any], limit: int, at: str = "created_at") -> str | None:
     """The cursor after the last row, or None when this page is the last.
 
-    Repositories fetch `limit + 1` rows; the extra row only says that more exist.
+    Repositories fetch `limit + 1` rows; the extra row only says that more exist. `at` names
+    the time column the page is ordered by.
     """
     if len(rows) <= limit:
         return None
     last = rows[limit - 1]
-    return Cursor(last.created_at, last.id).encode()
+    return Cursor(getattr(last, at), last.id).encode()
 
 
 IDEMPOTENCY_KEY_DESCRIPTION = (

@@ -19,16 +19,23 @@ class BodySizeLimit:
     is told the client went away, and whatever it answers to that is replaced by the 413.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
+
+    def limit_for(self, path: str) -> int:
+        """The limit of a path: a larger one for the paths given (bulk imports), else the
+        default."""
+        return self.larger.get(path, self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope.get("path", ""))
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send)
             return
         seen = 0
@@ -42,7 +49,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     too_large = True
                     return {"type": "http.disconnect"}
             return message
@@ -59,7 +66,8 @@ class BodySizeLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = PayloadTooLarge(f"the request body exceeds {self.max_bytes} bytes")
+        limit = self.limit_for(scope.get("path", ""))
+        error = PayloadTooLarge(f"the request body exceeds {limit} bytes")
         response = problem_response(error.to_problem(Request(scope)), {"Connection": "close"})
         await response(scope, receive, send)
 

@@ -73,7 +73,12 @@ def tenant_sessions(
             tenant_session(sessions, society_id),
             blocking_keys.society_secret(secret, society_id),
         )
-        return crypto.attach(session, crypto.society_wrapping_key(secret, society_id))
+        return crypto.attach(
+            session,
+            society_id,
+            crypto.society_wrapping_key(secret, society_id),
+            lambda other: crypto.society_wrapping_key(secret, other),
+        )
 
     return open_for
 

@@ -77,6 +77,14 @@ class Settings(BaseSettings):
     connect_timeout_seconds: float = Field(default=10.0, gt=0)
     statement_timeout_ms: int = Field(default=30_000, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    import_max_bytes: int = Field(
+        default=64 * 1_048_576,
+        ge=1024,
+        description="Largest body `POST /v1/imports` takes (other routes: `max_body_bytes`).",
+    )
+    import_max_items: int = Field(
+        default=200_000, ge=1, description="Most records one import may carry."
+    )
     idempotency_ttl_hours: int = Field(default=24, ge=1)
     env: Literal["production", "development"] = Field(
         default="production",
@@ -133,6 +141,34 @@ class Settings(BaseSettings):
         le=25,
         description="Pairs involving anyone who may be younger need two reviewers' confirmation.",
     )
+    webhook_allow_loopback: bool = Field(
+        default=False,
+        description="Let webhook endpoints resolve to loopback addresses (tests, local demos).",
+    )
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Let webhook endpoints resolve to private (RFC 1918), unique-local or "
+        "carrier-grade NAT addresses (a partner reachable only over a private network). "
+        "Link-local and cloud metadata addresses are refused whatever the settings.",
+    )
+    webhook_allow_http: bool = Field(
+        default=False, description="Allow plain http webhook endpoints (never in production)."
+    )
+    webhook_any_port: bool = Field(
+        default=False,
+        description="Allow webhook endpoints on any port (default: 443, 8443, 80, 8080).",
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(
+        default=15, ge=1, le=50, description="Attempts before a message is marked failed."
+    )
+    webhook_retry_base_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="First retry delay; each further retry waits twice as long (jittered), "
+        "up to `webhook_retry_cap_seconds`.",
+    )
+    webhook_retry_cap_seconds: float = Field(default=6 * 3600.0, gt=0)
     workers: int = Field(
         default=1, ge=0, le=32, description="Match worker processes `serve` starts (0: none)."
     )

@@ -108,6 +108,12 @@ def settings(database_url: str) -> Settings:
         rate_limit_per_second=100_000,
         rate_limit_burst=100_000,
         audit_seal_interval_seconds=0,
+        webhook_allow_loopback=True,  # the tests' receivers listen on 127.0.0.1
+        webhook_allow_http=True,
+        webhook_any_port=True,
+        webhook_retry_base_seconds=0.05,
+        webhook_retry_cap_seconds=0.2,
+        webhook_timeout_seconds=5,
     )
 
 

@@ -133,6 +133,20 @@ async def disable_client(sessions: SessionFactory, client_id: str) -> None:
         await session.commit()
 
 
+async def set_client_keys(sessions: SessionFactory, client_id: str, jwks: Any) -> list[str]:
+    """Replace a partner client's public keys; the `kid`s now accepted.
+
+    Rotation without downtime takes three calls: register the old and the new key together,
+    let the partner sign its assertions with the new one, then register the new one alone.
+    Tokens already issued stay valid until they expire (minutes)."""
+    document = validate_jwks(jwks)
+    async with auth_session(sessions) as session:
+        if not await repository.set_client_jwks(session, client_id, document):
+            raise AdminError(f"no client {client_id!r}")
+        await session.commit()
+    return [key["kid"] for key in document["keys"]]
+
+
 def validate_jwks(jwks: Any) -> dict[str, Any]:
     """A client's JWK Set: public signing keys only, each with `kid` and a supported `alg`."""
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list) or not jwks["keys"]:

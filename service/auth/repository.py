@@ -221,6 +221,14 @@ async def revoke_user_refresh_tokens(session: AsyncSession, user_id: uuid.UUID) 
     )
 
 
+async def set_client_jwks(session: AsyncSession, client_id: str, jwks: dict[str, Any]) -> bool:
+    """Replace a partner client's public keys (assertions are checked against them at once)."""
+    result = await session.exec(
+        update(ApiClient).where(col(ApiClient.client_id) == client_id).values(jwks=jwks)
+    )
+    return bool(result.rowcount)
+
+
 async def disable_client(session: AsyncSession, client_id: str) -> bool:
     """Disable a partner client (its access tokens are refused from the next request)."""
     result = await session.exec(

@@ -27,6 +27,8 @@ class Scope(StrEnum):
     SENSITIVE_READ = "person:sensitive"
     PROTECTION_APPROVE = "protection:approve"
     DATA_PROTECTION = "data-protection"
+    SHARING_MANAGE = "sharing:manage"
+    WEBHOOKS_MANAGE = "webhooks:manage"
 
 
 SCOPE_DESCRIPTIONS: dict[Scope, str] = {
@@ -41,7 +43,10 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.NOTES_READ: "See a person's free-text notes.",
     Scope.SENSITIVE_READ: "See persons flagged sensitive (protection risk, detention).",
     Scope.PROTECTION_APPROVE: "Approve lifting a person's sensitive flag (two supervisors).",
-    Scope.DATA_PROTECTION: "Export everything held about a person; erase a person.",
+    Scope.DATA_PROTECTION: "Export everything held about a person; erase a person; read "
+    "and export the transfers ledger.",
+    Scope.SHARING_MANAGE: "Grant another society access to records, and revoke grants.",
+    Scope.WEBHOOKS_MANAGE: "Register endpoints for signed notifications and follow deliveries.",
 }
 
 ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
@@ -77,6 +82,8 @@ ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
             Scope.NOTES_READ,
             Scope.SENSITIVE_READ,
             Scope.PROTECTION_APPROVE,
+            Scope.SHARING_MANAGE,
+            Scope.WEBHOOKS_MANAGE,
         }
     ),
     StaffRole.AUDITOR: frozenset({Scope.AUDIT_READ}),
@@ -93,7 +100,7 @@ ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
         }
     ),
     StaffRole.ADMIN: frozenset(),
-    StaffRole.PARTNER: frozenset({Scope.TRACING_READ, Scope.TRACING_WRITE}),
+    StaffRole.PARTNER: frozenset({Scope.TRACING_READ, Scope.TRACING_WRITE, Scope.WEBHOOKS_MANAGE}),
 }
 
 # Roles whose accounts must have a second factor (TOTP).

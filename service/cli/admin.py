@@ -158,6 +158,18 @@ def clients_create(
     typer.echo(f"assertion audience: {get_settings().token_endpoint}")
 
 
+@clients_app.command("set-keys")
+def clients_set_keys(
+    client_id: Annotated[str, typer.Argument(help="The client's id.")],
+    jwks: Annotated[Path, typer.Option(help="JSON file with the client's new public JWK Set.")],
+) -> None:
+    """Replace a client's public keys. To rotate without downtime, register the old and the new
+    key together, let the partner switch to the new one, then register the new one alone."""
+    document = json.loads(jwks.read_text(encoding="utf-8"))
+    kids = with_runtime(lambda rt: admin.set_client_keys(rt.sessions, client_id, document))
+    typer.echo(f"client {client_id} now accepts keys: {', '.join(kids)}")
+
+
 @clients_app.command("disable")
 def clients_disable(client_id: Annotated[str, typer.Argument(help="The client's id.")]) -> None:
     """Disable a partner client at once (new tokens refused, current ones refused)."""

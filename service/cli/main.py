@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import sys
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Annotated
@@ -173,7 +174,10 @@ async def _work(settings: Settings, parent_pid: int | None) -> None:
     from service.auth.keys import service_secret
     from service.candidates.processes import watch_parent
     from service.candidates.worker import work_forever
+    from service.exchange.service import import_forever
     from service.runtime import open_database, tenant_sessions
+    from service.societies import repository as societies
+    from service.webhooks.outbox import deliver_forever
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -182,8 +186,17 @@ async def _work(settings: Settings, parent_pid: int | None) -> None:
     async with open_database(settings) as sessions:
         tenant = tenant_sessions(sessions, service_secret(settings))
         watcher = asyncio.create_task(watch_parent(parent_pid, stop)) if parent_pid else None
-        await work_forever(
-            sessions, tenant, settings.review_threshold, stop, minor_age=settings.minor_age
+
+        async def society_codes() -> list[tuple[uuid.UUID, str]]:
+            async with sessions() as session:
+                return await societies.all_codes(session)
+
+        await asyncio.gather(
+            work_forever(
+                sessions, tenant, settings.review_threshold, stop, minor_age=settings.minor_age
+            ),
+            deliver_forever(society_codes, tenant, settings, stop),
+            import_forever(society_codes, tenant, stop),
         )
         if watcher is not None:
             await watcher

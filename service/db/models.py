@@ -54,6 +54,8 @@ from schemas.enums import (
     TracingRequestStatus,
     TracingStop,
 )
+from schemas.sharing import SharedField, SharedRecordKind, SharingPurpose, TransferChannel
+from schemas.webhooks import DeliveryStatus, WebhookEventType
 
 metadata = SQLModel.metadata
 metadata.naming_convention = {
@@ -1090,3 +1092,286 @@ class DataKey(SQLModel, table=True):
     society_id: uuid.UUID = _society_fk()
     wrapped: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     created_at: datetime.datetime = _created()
+
+
+def _text_array() -> Any:
+    return Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    )
+
+
+def _values_sql(values: type[StrEnum]) -> str:
+    return ", ".join(f"'{member.value}'" for member in values)
+
+
+class SharingGrant(SQLModel, table=True):
+    """What one society (`society_id`) shares with another: record categories or individual
+    tracing requests, which fields, why and on what basis, until when. Both societies see it;
+    only the sharing one writes it. Grants are revoked, never deleted (the ledger cites them)."""
+
+    __tablename__ = "sharing_grant"
+    __table_args__ = (
+        CheckConstraint("society_id <> recipient_society_id", name="another_society"),
+        CheckConstraint(
+            "cardinality(record_kinds) > 0 OR cardinality(tracing_request_ids) > 0",
+            name="shares_something",
+        ),
+        CheckConstraint(
+            f"record_kinds <@ ARRAY[{_values_sql(SharedRecordKind)}]::text[]", name="record_kinds"
+        ),
+        CheckConstraint(
+            f"cardinality(fields) > 0 AND fields <@ ARRAY[{_values_sql(SharedField)}]::text[]",
+            name="fields",
+        ),
+        CheckConstraint(one_of("purpose", SharingPurpose), name="purpose"),
+        CheckConstraint(one_of("legal_basis", LegalBasis), name="legal_basis"),
+        CheckConstraint(
+            "(revoked_at IS NULL) = (revoked_by IS NULL) AND "
+            "(revoked_at IS NULL) = (revocation_reason IS NULL)",
+            name="revocation",
+        ),
+        Index(None, "recipient_society_id", "society_id"),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    recipient_society_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("society.id", ondelete="RESTRICT"), nullable=False
+        )
+    )
+    record_kinds: list[str] = _text_array()
+    tracing_request_ids: list[uuid.UUID] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'")),
+    )
+    fields: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    purpose: str = Field(sa_column=Column(Text, nullable=False))
+    legal_basis: str = Field(sa_column=Column(Text, nullable=False))
+    valid_until: datetime.datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    created_by: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime.datetime = _created()
+    revoked_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+    revoked_by: str | None = _text()
+    revocation_reason: str | None = _text()
+    revocation_notified_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+    version: int = _version()
+
+
+class Transfer(SQLModel, table=True):
+    """The ledger: one record sent to another society, with the fields sent. It keeps ids only
+    and outlives the record (an erased person's transfers tell whom to send the tombstone)."""
+
+    __tablename__ = "transfer"
+    __table_args__ = (
+        CheckConstraint(one_of("channel", TransferChannel), name="channel"),
+        Index(None, "society_id", "sent_at"),
+        Index(None, "recipient_society_id", "sent_at"),
+        Index(None, "record_id"),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    recipient_society_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("society.id", ondelete="RESTRICT"), nullable=False
+        )
+    )
+    grant_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("sharing_grant.id", ondelete="RESTRICT"), nullable=False
+        )
+    )
+    record_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False))
+    fields: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    purpose: str = Field(sa_column=Column(Text, nullable=False))
+    legal_basis: str = Field(sa_column=Column(Text, nullable=False))
+    channel: str = Field(sa_column=Column(Text, nullable=False))
+    received_by: str = Field(sa_column=Column(Text, nullable=False))
+    sent_at: datetime.datetime = _created()
+
+
+class WebhookSubscription(SQLModel, table=True):
+    """A partner endpoint of one society and the events it receives. The signing secret is
+    stored sealed under a society key; `link_events_after` is how far the society's candidate
+    feed has been copied into its outbox."""
+
+    __tablename__ = "webhook_subscription"
+    __table_args__ = (
+        CheckConstraint(
+            f"cardinality(event_types) > 0 AND "
+            f"event_types <@ ARRAY[{_values_sql(WebhookEventType)}]::text[]",
+            name="event_types",
+        ),
+        CheckConstraint("url LIKE 'http%'", name="url"),
+        Index(None, "society_id"),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    owner: str = Field(sa_column=Column(Text, nullable=False))
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    secret: str = Field(sa_column=Column(Text, nullable=False))
+    event_types: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    link_events_after: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default=text("0"))
+    )
+    created_at: datetime.datetime = _created()
+    disabled_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+
+
+class WebhookMessage(SQLModel, table=True):
+    """The durable outbox: one event for one subscription, retried with backoff until its
+    endpoint accepts it. Messages about the same record go out in `seq` order."""
+
+    __tablename__ = "webhook_message"
+    __table_args__ = (
+        CheckConstraint(one_of("status", DeliveryStatus), name="status"),
+        Index(
+            None,
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index(None, "subscription_id", "subject_id", "seq"),
+    )
+
+    id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True))
+    seq: int = Field(
+        default=None,
+        sa_column=Column(BigInteger, Identity(always=True), nullable=False, unique=True),
+    )
+    society_id: uuid.UUID = _society_fk()
+    subscription_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True),
+            ForeignKey("webhook_subscription.id", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    event_type: str = Field(sa_column=Column(Text, nullable=False))
+    subject_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False))
+    payload: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    status: str = Field(
+        default=DeliveryStatus.PENDING.value,
+        sa_column=Column(Text, nullable=False, server_default=DeliveryStatus.PENDING.value),
+    )
+    attempts: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    next_attempt_at: datetime.datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True), nullable=True, server_default=func.now()),
+    )
+    last_status_code: int | None = Field(default=None, sa_column=Column(Integer))
+    last_error: str | None = _text()
+    created_at: datetime.datetime = _created()
+    delivered_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+
+
+class ImportJob(SQLModel, table=True):
+    """A bulk import sent over the API: its items wait in `import_item` and are stored a batch
+    per transaction, the job's position moving in the same transaction, so a crash loses at
+    most the batch in progress and a resumed job stores no item twice."""
+
+    __tablename__ = "import_job"
+    __table_args__ = (
+        CheckConstraint("format IN ('jsonl', 'csv', 'pfif')", name="format"),
+        CheckConstraint("status IN ('queued', 'running', 'done')", name="status"),
+        Index(None, "society_id", "created_at"),
+        Index(None, "status", postgresql_where=text("status <> 'done'")),
+    )
+
+    id: uuid.UUID = _id()
+    society_id: uuid.UUID = _society_fk()
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    format: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(
+        default="queued", sa_column=Column(Text, nullable=False, server_default="queued")
+    )
+    total_items: int = Field(sa_column=Column(Integer, nullable=False))
+    next_item: int = Field(
+        default=1, sa_column=Column(Integer, nullable=False, server_default=text("1"))
+    )
+    created: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    updated: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    unchanged: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    failed: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default=text("0"))
+    )
+    created_at: datetime.datetime = _created()
+    updated_at: datetime.datetime = _updated()
+    finished_at: datetime.datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True))
+    )
+
+
+class ImportItem(SQLModel, table=True):
+    """One record of an import job, as sent (sealed) until it is stored, or the reason it was
+    refused. The body is dropped once the item is done."""
+
+    __tablename__ = "import_item"
+
+    job_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True),
+            ForeignKey("import_job.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    position: int = Field(sa_column=Column(Integer, primary_key=True))
+    society_id: uuid.UUID = _society_fk()
+    kind: str | None = _text()
+    external_id: str | None = _text()
+    body: str | None = _text()
+    problem: str | None = _text()
+
+
+class ExternalRecord(SQLModel, table=True):
+    """A partner's own id for a record it sent: re-sending the id updates the record."""
+
+    __tablename__ = "external_record"
+    __table_args__ = (Index(None, "record_id"),)
+
+    society_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("society.id", ondelete="RESTRICT"), primary_key=True
+        )
+    )
+    source: str = Field(sa_column=Column(Text, primary_key=True))
+    external_id: str = Field(sa_column=Column(Text, primary_key=True))
+    record_kind: str = Field(sa_column=Column(Text, nullable=False))
+    record_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False))
+    digest: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime.datetime = _updated()
+
+
+class ExternalTombstone(SQLModel, table=True):
+    """A partner id whose record was erased: sending it again is refused, never recreated."""
+
+    __tablename__ = "external_tombstone"
+
+    society_id: uuid.UUID = Field(
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("society.id", ondelete="RESTRICT"), primary_key=True
+        )
+    )
+    source: str = Field(sa_column=Column(Text, primary_key=True))
+    external_id: str = Field(sa_column=Column(Text, primary_key=True))
+    erased_at: datetime.datetime = _created()

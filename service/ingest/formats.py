@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ class Parsed:
     line: int
     item: Item | None
     problem: str | None = None
+    external_id: str | None = None
 
 
 def _validation_problem(err: ValidationError) -> str:
@@ -53,26 +54,44 @@ def _validation_problem(err: ValidationError) -> str:
 def read_jsonl(path: Path) -> Iterator[Parsed]:
     """Items of a JSON Lines file, in file order."""
     with path.open(encoding="utf-8-sig") as lines:
-        for number, text in enumerate(lines, start=1):
-            if not text.strip():
-                continue
-            try:
-                document = json.loads(text)
-                if not isinstance(document, dict):
-                    raise ValueError("a line must be a JSON object")
-                kind = document.pop("type", None)
-                model: type[Item]
-                if kind == "registration":
-                    model = RegistrationCreate
-                elif kind == "tracing_request":
-                    model = TracingRequestCreate
-                else:
-                    raise ValueError('`type` must be "registration" or "tracing_request"')
-                yield Parsed(number, model.model_validate(document))
-            except ValidationError as err:
-                yield Parsed(number, None, _validation_problem(err))
-            except ValueError as err:
-                yield Parsed(number, None, str(err))
+        yield from parse_jsonl(lines)
+
+
+def parse_jsonl(lines: Iterable[str]) -> Iterator[Parsed]:
+    """Items of JSON Lines text: each line an object with `type` (`registration` or
+    `tracing_request`), an optional `external_id` (the sender's own id of the record) and the
+    record's fields, as the API takes them."""
+    for number, text in enumerate(lines, start=1):
+        if not text.strip():
+            continue
+        external_id = None
+        try:
+            document = json.loads(text)
+            if not isinstance(document, dict):
+                raise ValueError("a line must be a JSON object")
+            external_id = _external_id(document.pop("external_id", None))
+            kind = document.pop("type", None)
+            model: type[Item]
+            if kind == "registration":
+                model = RegistrationCreate
+            elif kind == "tracing_request":
+                model = TracingRequestCreate
+            else:
+                raise ValueError('`type` must be "registration" or "tracing_request"')
+            yield Parsed(number, model.model_validate(document), external_id=external_id)
+        except ValidationError as err:
+            yield Parsed(number, None, _validation_problem(err), external_id)
+        except ValueError as err:
+            yield Parsed(number, None, str(err), external_id)
+
+
+def _external_id(value: Any) -> str | None:
+    """A sender's id of a record: text of 1 to 200 printable characters, or absent."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= 200 or not value.isprintable():
+        raise ValueError("`external_id` must be text of 1 to 200 printable characters")
+    return value
 
 
 def _cell(row: dict[str, str | None], column: str) -> str | None:
@@ -116,42 +135,48 @@ def _person(row: dict[str, str | None]) -> dict[str, Any]:
 
 
 def read_csv(path: Path) -> Iterator[Parsed]:
-    """Items of a CSV file, streamed: registrations (and rows that cannot become an item) in
-    file order, then the tracing requests, in the order of their first row (a request is
-    complete only at the end of the file). Only request rows are held in memory."""
-    requests: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+    """Items of a CSV file, streamed (see `parse_csv`)."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            number = reader.line_num
-            kind = _cell(row, "record_type") or "registration"
-            person = _person(row)
-            if kind == "registration":
-                body = {
-                    **person,
-                    "registration_kind": _cell(row, "registration_kind") or "found",
-                    **{
-                        column: _cell(row, column)
-                        for column in ("registration_source", "registration_date")
-                        if _cell(row, column)
-                    },
-                }
-                yield _validated(number, RegistrationCreate, body)
-            elif kind in ("enquirer", "sought_person"):
-                reference = _cell(row, "request_ref")
-                if reference is None:
-                    yield Parsed(number, None, "request_ref is missing")
-                    continue
-                person["role"] = kind
-                relationship = _cell(row, "relationship_to_enquirer")
-                if relationship:
-                    person["relationship_to_enquirer"] = relationship
-                requests.setdefault(reference, (number, []))[1].append(person)
-            else:
-                problem = f"record_type {kind!r} is not registration, enquirer or sought_person"
-                yield Parsed(number, None, problem)
-    for number, persons in requests.values():
-        yield _validated(number, TracingRequestCreate, {"persons": persons})
+        yield from parse_csv(handle)
+
+
+def parse_csv(handle: Iterable[str]) -> Iterator[Parsed]:
+    """Items of CSV text, streamed: registrations (and rows that cannot become an item) in
+    file order, then the tracing requests, in the order of their first row (a request is
+    complete only at the end of the file). Only request rows are held in memory. A
+    registration's `external_id` column, and a request's `request_ref`, are the sender's ids."""
+    requests: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+    reader = csv.DictReader(handle)
+    for row in reader:
+        number = reader.line_num
+        kind = _cell(row, "record_type") or "registration"
+        person = _person(row)
+        if kind == "registration":
+            body = {
+                **person,
+                "registration_kind": _cell(row, "registration_kind") or "found",
+                **{
+                    column: _cell(row, column)
+                    for column in ("registration_source", "registration_date")
+                    if _cell(row, column)
+                },
+            }
+            yield _validated(number, RegistrationCreate, body, _cell(row, "external_id"))
+        elif kind in ("enquirer", "sought_person"):
+            reference = _cell(row, "request_ref")
+            if reference is None:
+                yield Parsed(number, None, "request_ref is missing")
+                continue
+            person["role"] = kind
+            relationship = _cell(row, "relationship_to_enquirer")
+            if relationship:
+                person["relationship_to_enquirer"] = relationship
+            requests.setdefault(reference, (number, []))[1].append(person)
+        else:
+            problem = f"record_type {kind!r} is not registration, enquirer or sought_person"
+            yield Parsed(number, None, problem)
+    for reference, (number, persons) in requests.items():
+        yield _validated(number, TracingRequestCreate, {"persons": persons}, reference)
 
 
 def count_csv_items(path: Path) -> int:
@@ -169,11 +194,13 @@ def count_csv_items(path: Path) -> int:
     return count + len(references)
 
 
-def _validated(number: int, model: type[Item], body: dict[str, Any]) -> Parsed:
+def _validated(
+    number: int, model: type[Item], body: dict[str, Any], external_id: str | None = None
+) -> Parsed:
     try:
-        return Parsed(number, model.model_validate(body))
+        return Parsed(number, model.model_validate(body), external_id=external_id)
     except ValidationError as err:
-        return Parsed(number, None, _validation_problem(err))
+        return Parsed(number, None, _validation_problem(err), external_id)
 
 
 FILE_SUFFIXES = (".jsonl", ".ndjson", ".csv")

@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
@@ -26,6 +27,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 PREFIX = "k1:"
 NONCE_BYTES = 12
 SESSION_WRAPPING_KEY = "kintrace.data_key_wrapping"
+SESSION_SOCIETY = "kintrace.data_key_society"
+SESSION_KEY_DERIVER = "kintrace.data_key_deriver"
+SESSION_ADMITTED = "kintrace.data_key_admitted"
 SESSION_KEY_CACHE = "kintrace.data_keys"
 
 
@@ -43,10 +47,39 @@ def society_wrapping_key(service_secret: bytes, society_id: uuid.UUID) -> bytes:
     ).derive(service_secret)
 
 
-def attach(session: AsyncSession, wrapping_key: bytes) -> AsyncSession:
-    """Give a society-confined session its society's wrapping key."""
+def attach(
+    session: AsyncSession,
+    society_id: uuid.UUID,
+    wrapping_key: bytes,
+    derive: Callable[[uuid.UUID], bytes] | None = None,
+) -> AsyncSession:
+    """Give a society-confined session its society's wrapping key, and the means to derive
+    another society's key should the sharing service admit one (see `admit_society`)."""
+    session.info[SESSION_SOCIETY] = society_id
     session.info[SESSION_WRAPPING_KEY] = wrapping_key
+    if derive is not None:
+        session.info[SESSION_KEY_DERIVER] = derive
     return session
+
+
+def admit_society(session: AsyncSession, society_id: uuid.UUID) -> None:
+    """Let the session open records another society shares with it. Only the sharing
+    repository calls this, for a society whose grant it has just found (row-level security
+    decides which of its rows are visible at all)."""
+    try:
+        derive: Callable[[uuid.UUID], bytes] = session.info[SESSION_KEY_DERIVER]
+    except KeyError:
+        raise RuntimeError("this session cannot open another society's records") from None
+    session.info.setdefault(SESSION_ADMITTED, {})[society_id] = derive(society_id)
+
+
+def wrapping_key_for(session: AsyncSession, society_id: uuid.UUID) -> bytes | None:
+    """The key wrapping a society's data keys, if the session may use it: its own society's,
+    or one admitted for shared records."""
+    if session.info.get(SESSION_SOCIETY) == society_id:
+        return wrapping_key_of(session)
+    admitted: dict[uuid.UUID, bytes] = session.info.get(SESSION_ADMITTED, {})
+    return admitted.get(society_id)
 
 
 def wrapping_key_of(session: AsyncSession) -> bytes:

@@ -107,11 +107,14 @@ async def ciphers(
     ]
     if wanted:
         rows = await session.exec(
-            select(DataKey.owner_id, DataKey.wrapped).where(col(DataKey.owner_id).in_(wanted))
+            select(DataKey.owner_id, DataKey.society_id, DataKey.wrapped).where(
+                col(DataKey.owner_id).in_(wanted)
+            )
         )
-        wrapping = crypto.wrapping_key_of(session)
-        for owner, wrapped in rows:
-            crypto.remember(session, owner, crypto.unwrap(wrapping, owner, wrapped))
+        for owner, society, wrapped in rows:
+            wrapping = crypto.wrapping_key_for(session, society)
+            if wrapping is not None:
+                crypto.remember(session, owner, crypto.unwrap(wrapping, owner, wrapped))
     return {owner: FieldCipher(owner, crypto.remembered(session, owner)) for owner in owner_ids}
 
 

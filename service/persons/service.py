@@ -196,6 +196,50 @@ async def create_registration(
     return (await store_registrations(session, [new_registration(principal, body)]))[0]
 
 
+async def replace_registration(
+    session: AsyncSession, principal: Principal, person_id: uuid.UUID, body: RegistrationCreate
+) -> PersonRecord:
+    """Replace a registration by a version its sender sent again (a partner re-sending a
+    record it keys by its own id)."""
+    record = await get(session, principal, person_id)
+    if record.role != PersonRole.REGISTRATION:
+        raise Conflict("the sender's id belongs to a person of a tracing request")
+    return await replace(session, record, new_registration(principal, body))
+
+
+async def replace(session: AsyncSession, record: PersonRecord, new: NewPerson) -> PersonRecord:
+    """Replace a person's fields and names by `new`. A sensitive flag stays raised, the legal
+    basis stays as recorded, and the blocking keys and match job follow the new fields."""
+    expected = record.version
+    record.personal = dataclasses.replace(
+        new.personal, sensitive=new.personal.sensitive or record.personal.sensitive
+    )
+    record.registration_kind = new.registration_kind
+    record.registration_source = new.registration_source
+    record.registration_date = new.registration_date
+    await _save(session, record, expected)
+    for name in record.names:
+        assert name.id is not None
+        await repository.delete_name(session, record, name.id)
+    record.names = [await repository.insert_name(session, record, name) for name in new.names]
+    await candidates.index_person(session, record)
+    return record
+
+
+def new_request_person(
+    principal: Principal, tracing_request_id: uuid.UUID, body: RequestPersonCreate, path: str = ""
+) -> NewPerson:
+    """Validate and normalise an enquirer or sought person of a request."""
+    return NewPerson(
+        society_id=principal.society_id,
+        tracing_request_id=tracing_request_id,
+        role=body.role.value,
+        personal=_personal(body, path),
+        names=[_name_record(name) for name in body.names],
+        legal_basis=legal_basis_of(body, body.role),
+    )
+
+
 async def add_to_request(
     session: AsyncSession,
     principal: Principal,
@@ -204,14 +248,7 @@ async def add_to_request(
     path: str = "",
 ) -> PersonRecord:
     """Add an enquirer or sought person to a tracing request (one enquirer per request)."""
-    new_person = NewPerson(
-        society_id=principal.society_id,
-        tracing_request_id=tracing_request_id,
-        role=body.role.value,
-        personal=_personal(body, path),
-        names=[_name_record(name) for name in body.names],
-        legal_basis=legal_basis_of(body, body.role),
-    )
+    new_person = new_request_person(principal, tracing_request_id, body, path)
     try:
         async with session.begin_nested():
             record = await repository.insert_person(session, new_person)

@@ -21,6 +21,7 @@ from service.consent import repository as consents
 from service.consent.service import consent_public
 from service.db.models import ErasureTombstone
 from service.disclosure.service import disclosures_public
+from service.exchange import repository as exchange
 from service.persons import repository as persons
 from service.persons import service as person_service
 from service.principal import Principal
@@ -105,7 +106,9 @@ async def erase(
 async def erase_record(
     session: AsyncSession, society_id: uuid.UUID, person_id: uuid.UUID, reason: str, by: str
 ) -> ErasureTombstone:
-    """Erase a person, leave the tombstone, and tell the partners (same transaction)."""
+    """Erase a person, leave the tombstone, and tell the partners (same transaction). A
+    partner's id of the person (or of their request) can never bring them back."""
+    await exchange.tombstone_person(session, person_id)
     tombstone = await repository.erase(session, society_id, person_id, reason, by)
     await consents.add_notice(session, society_id, person_id, "erased", None)
     return tombstone

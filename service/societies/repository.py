@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.models import Society
@@ -41,3 +42,12 @@ async def all_codes(session: AsyncSession) -> list[tuple[uuid.UUID, str]]:
     """Every society's id and code, by code."""
     statement = select(Society.id, Society.code).order_by(Society.code)
     return [(row[0], row[1]) for row in (await session.exec(statement)).all()]
+
+
+async def codes_of(session: AsyncSession, society_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Codes of societies, by id."""
+    wanted = set(society_ids)
+    if not wanted:
+        return {}
+    statement = select(Society.id, Society.code).where(col(Society.id).in_(wanted))
+    return {row[0]: row[1] for row in (await session.exec(statement)).all()}

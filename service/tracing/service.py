@@ -164,6 +164,30 @@ async def create(
     return _public(record, principal, [p for p, _ in added], relationships)
 
 
+async def replace_from_exchange(
+    session: AsyncSession, principal: Principal, request_id: uuid.UUID, body: TracingRequestCreate
+) -> None:
+    """A request sent again by its sender: its circumstances and separation take the new
+    values, and each person the fields of the person at the same position. Persons that differ
+    in number or role, and relationships, are changed through the API, not by sending again."""
+    record = await get_record(session, principal, request_id)
+    people = await _persons_of(session, principal, record)  # the enquirer first, then in order
+    sent = sorted(enumerate(body.persons), key=lambda item: item[1].role is not PersonRole.ENQUIRER)
+    if [p.role for p in people] != [wire.role.value for _, wire in sent]:
+        raise Conflict(
+            "the persons sent differ in number or role from those stored: change the request "
+            "through the API"
+        )
+    expected = record.version
+    record.circumstances = body.circumstances
+    record.separation_place = place_document(body.separation_place)
+    record.separation_date = fuzzy_date_document(body.separation_date, "separation_date")
+    await _save(session, record, expected)
+    for stored, (index, wire) in zip(people, sent, strict=True):
+        new = persons.new_request_person(principal, record.id, wire, f"persons.{index}.")
+        await persons.replace(session, stored, new)
+
+
 def _check_relationships_have_enquirer(body: TracingRequestCreate) -> None:
     has_enquirer = any(p.role is PersonRole.ENQUIRER for p in body.persons)
     for index, person in enumerate(body.persons):

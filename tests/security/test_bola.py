@@ -14,6 +14,8 @@ mass-assignment matrices: a route without a valid body in the table fails the su
 
 from __future__ import annotations
 
+import datetime
+import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -31,9 +33,12 @@ from schemas.paging import MAX_PAGE_SIZE
 from service.app import create_app
 from service.candidates import repository as candidates
 from service.candidates import worker
+from service.db.models import SharingGrant, WebhookSubscription
 from service.disclosure import repository as disclosures
 from service.settings import Settings
-from tests.conftest import Staff, StaffFactory, http_client
+from service.sharing import repository as sharing
+from service.webhooks import repository as webhooks
+from tests.conftest import Staff, StaffFactory, http_client, make_staff
 from tests.service.payloads import (
     REGISTERED_MOTHER,
     SOUGHT_MOTHER,
@@ -54,6 +59,9 @@ ID_PARAMS = frozenset(
         "link_id",
         "consent_id",
         "disclosure_id",
+        "grant_id",
+        "subscription_id",
+        "import_id",
     }
 )
 UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -146,17 +154,30 @@ class World:
     disclosure_id: str
     delivery_id: str
     sensitive_id: str
+    grant_id: str
+    subscription_id: str
+    shared_id: str
+    giver_code: str
+    import_id: str
 
     def path_values(self, operation: Operation | None = None) -> dict[str, str]:
         """The value of each id path parameter in this world (a death's delivery is recorded
-        on its own disclosure)."""
+        on its own disclosure; a shared person is another society's)."""
         path = operation.path if operation is not None else ""
         delivery = path.endswith("/delivered")
         lift = path.endswith("/sensitivity-lift")
+        person = self.registration_id
+        if lift:
+            person = self.sensitive_id
+        elif path.startswith("/v1/shared/"):
+            person = self.shared_id
         return {
             "disclosure_id": self.delivery_id if delivery else self.disclosure_id,
             "request_id": self.request_id,
-            "person_id": self.sensitive_id if lift else self.registration_id,
+            "person_id": person,
+            "grant_id": self.grant_id,
+            "subscription_id": self.subscription_id,
+            "import_id": self.import_id,
             "name_id": self.name_ids[1],
             "relationship_id": self.relationship_id,
             "link_id": self.link_id,
@@ -169,9 +190,11 @@ class World:
         For another society's record this is the best guess an attacker could make (usually
         `"v1"`), so a refusal cannot come from a stale `If-Match`.
         """
-        return {"request_id": self.request_etag, "link_id": self.link_etag}.get(
-            operation.path_params[0], self.registration_etag
-        )
+        return {
+            "request_id": self.request_etag,
+            "link_id": self.link_etag,
+            "grant_id": '"v1"',
+        }.get(operation.path_params[0], self.registration_etag)
 
 
 def random_world() -> World:
@@ -196,10 +219,30 @@ def random_world() -> World:
         disclosure_id=fresh(),
         delivery_id=fresh(),
         sensitive_id=fresh(),
+        grant_id=fresh(),
+        subscription_id=fresh(),
+        shared_id=fresh(),
+        giver_code="nobody",
+        import_id=fresh(),
     )
 
 
-BodyFactory = Callable[[World], dict[str, Any] | None]
+@dataclass(frozen=True)
+class RawBody:
+    """A body that is not JSON (a file sent whole), with the query it needs."""
+
+    query: str
+    content: bytes
+
+
+IMPORT_BODY = RawBody(
+    "format=jsonl",
+    (
+        json.dumps({"type": "registration", "external_id": "world-1", **registration()}) + "\n"
+    ).encode(),
+)
+
+BodyFactory = Callable[[World], dict[str, Any] | RawBody | None]
 
 
 def no_body(_: World) -> None:
@@ -266,6 +309,30 @@ REQUEST_BODIES: dict[tuple[str, str], BodyFactory] = {
         "decision": "reject",
         "reason": "different_person",
     },
+    ("POST", "/v1/sharing-grants"): lambda world: {
+        "recipient_society": world.giver_code,
+        "record_kinds": ["registration"],
+        "fields": ["names", "sex"],
+        "legal_basis": "vital_interest",
+        "valid_until": "2031-01-01T00:00:00Z",
+    },
+    ("GET", "/v1/sharing-grants"): no_body,
+    ("GET", "/v1/sharing-grants/{grant_id}"): no_body,
+    ("POST", "/v1/sharing-grants/{grant_id}/revocation"): lambda _: {"reason": "case closed"},
+    ("GET", "/v1/shared/persons"): no_body,
+    ("GET", "/v1/shared/persons/{person_id}"): no_body,
+    ("GET", "/v1/transfers"): no_body,
+    ("GET", "/v1/transfers/export"): no_body,
+    ("POST", "/v1/webhook-subscriptions"): lambda _: {"url": "http://127.0.0.1:8080/hooks"},
+    ("GET", "/v1/webhook-subscriptions"): no_body,
+    ("GET", "/v1/webhook-subscriptions/{subscription_id}"): no_body,
+    ("POST", "/v1/webhook-subscriptions/{subscription_id}/disable"): no_body,
+    ("GET", "/v1/webhook-subscriptions/{subscription_id}/deliveries"): no_body,
+    ("POST", "/v1/imports"): lambda _: IMPORT_BODY,
+    ("GET", "/v1/imports"): no_body,
+    ("GET", "/v1/imports/{import_id}"): no_body,
+    ("GET", "/v1/imports/{import_id}/problems"): no_body,
+    ("GET", "/v1/exports/pfif"): no_body,
 }
 
 
@@ -334,6 +401,59 @@ async def open_disclosures(
     return ids[0], ids[1]
 
 
+async def partner_records(owner: httpx.AsyncClient) -> tuple[str, str, str, str]:
+    """A society that shares a registration with the owner's (the owner reads it under the
+    grant), a grant of the owner's to that society and a webhook subscription of the owner's,
+    the last two written straight to the owner's tables (the flows are tested in
+    tests/service/sharing and tests/service/webhooks)."""
+    runtime = owner._transport.app.state.runtime  # type: ignore[attr-defined]
+    me = (await owner.get("/v1/auth/me")).json()
+    society, code = uuid.UUID(me["society_id"]), me["society_code"]
+    giver = await make_staff(runtime, "unused", ("supervisor",), society=f"giver-{code}")
+    headers = giver.headers()
+    shared = await owner.post("/v1/registrations", json=registration(), headers=headers)
+    granted = await owner.post(
+        "/v1/sharing-grants",
+        json={
+            "recipient_society": code,
+            "record_kinds": ["registration"],
+            "fields": ["names"],
+            "legal_basis": "vital_interest",
+            "valid_until": "2031-01-01T00:00:00Z",
+        },
+        headers=headers,
+    )
+    assert shared.status_code == granted.status_code == 201, granted.text
+    async with runtime.tenant_session(society) as session:
+        grant = await sharing.insert_grant(
+            session,
+            SharingGrant(
+                society_id=society,
+                recipient_society_id=giver.society_id,
+                record_kinds=["tracing_request"],
+                fields=["names"],
+                purpose="restoring_family_links",
+                legal_basis="vital_interest",
+                valid_until=datetime.datetime(2031, 1, 1, tzinfo=datetime.UTC),
+                created_by="test",
+            ),
+        )
+        subscription = await webhooks.insert_subscription(
+            session,
+            WebhookSubscription(
+                id=uuid.uuid4(),
+                society_id=society,
+                owner="test",
+                url="http://127.0.0.1:8080/hooks",
+                secret="",
+                event_types=["person.erased"],
+            ),
+            "whsec_" + "A" * 43 + "=",
+        )
+        await session.commit()
+    return str(grant.id), str(subscription.id), shared.json()["id"], giver.society_code
+
+
 async def build_world(owner: httpx.AsyncClient) -> World:
     """Create a `World` in the owner's society, through the API."""
     unrelated = sought_person(
@@ -364,6 +484,9 @@ async def build_world(owner: httpx.AsyncClient) -> World:
     disclosure_id, delivery_id = await open_disclosures(
         owner, link_id, (created["id"], third["id"]), first["id"], registered["id"]
     )
+    grant_id, subscription_id, shared_id, giver_code = await partner_records(owner)
+    queued = await owner.post(f"/v1/imports?{IMPORT_BODY.query}", content=IMPORT_BODY.content)
+    assert queued.status_code == 202, queued.text
     return World(
         request_id=created["id"],
         enquirer_id=first["id"],
@@ -380,6 +503,11 @@ async def build_world(owner: httpx.AsyncClient) -> World:
         disclosure_id=disclosure_id,
         delivery_id=delivery_id,
         sensitive_id=at_risk.json()["id"],
+        grant_id=grant_id,
+        subscription_id=subscription_id,
+        shared_id=shared_id,
+        giver_code=giver_code,
+        import_id=queued.json()["id"],
     )
 
 
@@ -425,9 +553,12 @@ async def send(
     """Call the operation on the world's records with a valid body and the world's ETag."""
     body = REQUEST_BODIES[operation.key](world)
     headers = {"If-Match": world.etag_for(operation)} if operation.if_match else {}
-    return await client.request(
-        operation.method, target(operation, world, **overrides), json=body, headers=headers
-    )
+    url = target(operation, world, **overrides)
+    if isinstance(body, RawBody):
+        return await client.request(
+            operation.method, f"{url}?{body.query}", content=body.content, headers=headers
+        )
+    return await client.request(operation.method, url, json=body, headers=headers)
 
 
 def normalised(response: httpx.Response) -> dict[str, Any]:

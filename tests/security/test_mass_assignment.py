@@ -119,6 +119,16 @@ PROTECTED: dict[tuple[str, str], tuple[str, ...]] = {
     ("POST", "/v1/persons/{person_id}/close"): ("status", "closed_at", "version"),
     ("POST", "/v1/persons/{person_id}/names"): ("person_id",),
     ("POST", "/v1/search"): ("person_id", "status"),
+    ("POST", "/v1/sharing-grants"): (
+        "society",
+        "active",
+        "created_by",
+        "revoked_at",
+        "revoked_by",
+        "revocation_reason",
+    ),
+    ("POST", "/v1/sharing-grants/{grant_id}/revocation"): ("revoked_at", "revoked_by", "active"),
+    ("POST", "/v1/webhook-subscriptions"): ("owner", "secret", "disabled_at"),
     ("POST", "/v1/candidate-links/{link_id}/decisions"): (
         "status",
         "decided_by",
@@ -172,6 +182,15 @@ def value_for(field: str, intruder: Staff) -> Any:
         "erased_by": f"user:{intruder.user_id}",
         "verified_by": f"user:{intruder.user_id}",
         "approved_by": [f"user:{intruder.user_id}"],
+        "society": OTHER_SOCIETY,
+        "active": True,
+        "created_by": f"user:{intruder.user_id}",
+        "revoked_at": "2001-01-01T00:00:00Z",
+        "revoked_by": f"user:{intruder.user_id}",
+        "revocation_reason": "revoked by the body",
+        "owner": f"user:{intruder.user_id}",
+        "secret": "whsec_" + "A" * 43 + "=",
+        "disabled_at": "2001-01-01T00:00:00Z",
     }
     return values[leaf]
 
@@ -209,9 +228,9 @@ def cases() -> list[tuple[Operation, str]]:
 
 @pytest.fixture
 async def client(running_app: FastAPI, staff: StaffFactory) -> AsyncIterator[httpx.AsyncClient]:
-    """A caseworker who also reviews and is the data-protection officer, so that every write
-    route is open to them but for the protected fields."""
-    caller = await staff(("caseworker", "reviewer", "data_protection_officer"))
+    """A caseworker who also reviews, supervises and is the data-protection officer, so that
+    every write route is open to them but for the protected fields."""
+    caller = await staff(("caseworker", "reviewer", "supervisor", "data_protection_officer"))
     async with http_client(running_app, caller.headers()) as signed_in:
         yield signed_in
 

@@ -13,6 +13,7 @@ pool, no response of one society ever carries a row of the other.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
 import time
@@ -34,11 +35,15 @@ from service.candidates import worker
 from service.db.engine import APP_ROLE, AUTH_ROLE, scoped_session, tenant_session
 from service.db.models import ModelCalibration, SearchFlag
 from service.disclosure import repository as disclosures
+from service.exchange import repository as exchange_repository
+from service.exchange import service as exchange
 from service.ingest.run import import_file
 from service.rights import retention_repository as retention_policies
 from service.rights.retention_repository import Policy
 from service.runtime import Runtime, StartupError, check_request_role
 from service.search import repository as search_repository
+from service.sharing import repository as sharing_repository
+from service.webhooks import outbox
 from tests.conftest import Staff, http_client
 from tests.service.payloads import (
     REGISTERED_MOTHER,
@@ -372,6 +377,7 @@ async def two_societies(bare_client, staff, runtime, tmp_path) -> tuple[Tenant, 
     for tenant in (north, south):
         await open_disclosure(runtime, tenant)
         await protection_and_retention(bare_client, staff, runtime, tenant)
+        await partner_exchange(bare_client, staff, runtime, tenant)
     assert await seal_all(runtime.sessions) > 0
     for tenant in (north, south):
         read = await bare_client.get(
@@ -436,6 +442,85 @@ async def protection_and_retention(
     async with runtime.tenant_session(tenant.staff.society_id) as session:
         await retention_policies.save_policy(session, tenant.staff.society_id, Policy())
         await session.commit()
+
+
+async def partner_exchange(
+    client: httpx.AsyncClient, staff: Any, runtime: Runtime, tenant: Tenant
+) -> None:
+    """A grant to a third society with one transfer logged under it, and a webhook
+    subscription with a message in its outbox (the consent withdrawn above)."""
+    code = tenant.staff.society_code
+    supervisor = await staff(("supervisor",), society=code)
+    third = await staff(society="rls-third")
+    granted = await client.post(
+        "/v1/sharing-grants",
+        json={
+            "recipient_society": third.society_code,
+            "record_kinds": ["registration"],
+            "fields": ["names"],
+            "legal_basis": "vital_interest",
+            "valid_until": "2031-01-01T00:00:00Z",
+        },
+        headers=supervisor.headers(),
+    )
+    assert granted.status_code == 201, granted.text
+    subscribed = await client.post(
+        "/v1/webhook-subscriptions",
+        json={"url": "http://127.0.0.1:8080/hooks", "event_types": ["person.consent_withdrawn"]},
+        headers=supervisor.headers(),
+    )
+    assert subscribed.status_code == 201, subscribed.text
+    async with runtime.tenant_session(tenant.staff.society_id) as session:
+        await sharing_repository.log_transfers(
+            session,
+            [
+                {
+                    "society_id": tenant.staff.society_id,
+                    "recipient_society_id": third.society_id,
+                    "grant_id": uuid.UUID(granted.json()["id"]),
+                    "record_id": uuid.UUID(tenant.person_ids[-1]),
+                    "fields": ["names"],
+                    "purpose": "restoring_family_links",
+                    "legal_basis": "vital_interest",
+                    "channel": "api",
+                    "received_by": "test",
+                }
+            ],
+        )
+        await session.commit()
+    assert await outbox.fill_society(runtime.tenant_session, tenant.staff.society_id, code) >= 1
+    await imported_and_erased(client, staff, runtime, tenant)
+
+
+async def imported_and_erased(
+    client: httpx.AsyncClient, staff: Any, runtime: Runtime, tenant: Tenant
+) -> None:
+    """An import job (one record stored, one refused), the sender's id of the stored record,
+    and the tombstone of an id whose record was erased."""
+    headers = tenant.staff.headers()
+    lines = [
+        {"type": "registration", "external_id": f"{key}-1", **registration()}
+        for key in ("kept", "erased")
+    ] + [{"type": "registration", "external_id": "bad", "sex": "sometimes"}]
+    body = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    queued = await client.post("/v1/imports?format=jsonl", content=body, headers=headers)
+    assert queued.status_code == 202, queued.text
+    code = tenant.staff.society_code
+    principal_of = functools.partial(exchange.importer, society_code=code)
+    while await exchange.run_batch(runtime.tenant_session, tenant.staff.society_id, principal_of):
+        pass
+    async with runtime.tenant_session(tenant.staff.society_id) as session:
+        erased = await exchange_repository.external_record(
+            session, queued.json()["source"], "erased-1"
+        )
+    assert erased is not None
+    officer = await staff(("data_protection_officer",), society=code)
+    gone = await client.post(
+        f"/v1/persons/{erased.record_id}/erasure",
+        json={"reason": "test"},
+        headers=officer.headers("data-protection"),
+    )
+    assert gone.status_code == 200, gone.text
 
 
 async def reject_first_candidate(client: httpx.AsyncClient, reviewer: Staff) -> None:

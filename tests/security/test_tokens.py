@@ -939,3 +939,29 @@ async def test_failures_during_a_lock_do_not_extend_it(
         )
     ).one()
     assert (row.failed_logins, row.unchanged) == (10, True)
+
+
+async def test_a_partner_rotates_its_key_without_downtime(
+    bare_client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """Old and new key registered together, then the new one alone: a token is issued at
+    every step for the key in use, and the old key is refused once it is dropped."""
+    old = await register_partner(runtime)
+    _, old_jwk = key_pair("partner", "ES256")
+    new_pem, new_jwk = generate_signing_key("ES256")
+    new = Partner(old.client_id, new_pem, new_jwk["kid"], "ES256")
+    endpoint = runtime.settings.token_endpoint
+
+    async def token_for(partner: Partner) -> int:
+        response = await client_credentials(bare_client, client_assertion(partner, endpoint))
+        return response.status_code
+
+    assert await token_for(new) == 401, "not registered yet"
+    await admin.set_client_keys(runtime.sessions, old.client_id, {"keys": [old_jwk, new_jwk]})
+    assert (await token_for(old), await token_for(new)) == (200, 200), "overlap: both work"
+    await admin.set_client_keys(runtime.sessions, old.client_id, {"keys": [new_jwk]})
+    assert (await token_for(old), await token_for(new)) == (401, 200), "the old key is gone"
+    with pytest.raises(admin.AdminError):
+        await admin.set_client_keys(runtime.sessions, old.client_id, {"keys": []})
+    with pytest.raises(admin.AdminError):
+        await admin.set_client_keys(runtime.sessions, "kc-nobody-0000", {"keys": [new_jwk]})

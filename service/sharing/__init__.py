@@ -1,0 +1,1 @@
+"""Sharing between societies: grants, shared reads and the transfers ledger."""
