@@ -87,5 +87,6 @@ class WebhookPayload(WireModel):
     type: WebhookEventType
     timestamp: datetime.datetime
     data: dict[str, Any] = Field(
-        description="Ids and states: `society`, and `link_id`, `person_id` or `grant_id`."
+        description="Ids and states: `society`, and a candidate's `link_id` and `person_ids`, a "
+        "tombstone's `person_id` or `grant_id`."
     )

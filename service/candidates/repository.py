@@ -353,6 +353,18 @@ async def get_link(session: AsyncSession, link_id: uuid.UUID) -> CandidateLink |
     return await session.get(CandidateLink, link_id)
 
 
+async def pairs_of(
+    session: AsyncSession, link_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, uuid.UUID]]:
+    """The two persons of each link still stored (an erased person's links are gone)."""
+    if not link_ids:
+        return {}
+    statement = select(
+        CandidateLink.id, CandidateLink.left_person_id, CandidateLink.right_person_id
+    ).where(col(CandidateLink.id).in_(set(link_ids)))
+    return {link: (left, right) for link, left, right in await session.exec(statement)}
+
+
 async def lock_link(session: AsyncSession, link_id: uuid.UUID) -> CandidateLink | None:
     """A link, locked for a decision (two reviewers deciding at once take turns)."""
     statement = select(CandidateLink).where(CandidateLink.id == link_id).with_for_update()

@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, tuple_, update
+from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.models import Disclosure, DisclosureRelease
+from service.db.paging import keyset_page
 from service.http import Cursor
 from service.persons.repository import ciphers
 
@@ -46,13 +47,8 @@ async def page(
     statement = select(Disclosure)
     if status is not None:
         statement = statement.where(Disclosure.status == status)
-    if after is not None:
-        statement = statement.where(
-            tuple_(col(Disclosure.created_at), col(Disclosure.id))
-            > tuple_(after.created_at, after.id)
-        )
-    statement = statement.order_by(col(Disclosure.created_at), col(Disclosure.id))
-    return list(await session.exec(statement.limit(limit + 1)))
+    statement = keyset_page(statement, col(Disclosure.created_at), col(Disclosure.id), after, limit)
+    return list(await session.exec(statement))
 
 
 async def of_request(session: AsyncSession, request_id: uuid.UUID) -> Sequence[Disclosure]:

@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, text, tuple_, update
+from sqlalchemy import func, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.models import ExternalRecord, ExternalTombstone, ImportItem, ImportJob, Person
+from service.db.paging import keyset_page
 from service.http import Cursor
 from service.persons import crypto
 
@@ -58,13 +59,8 @@ async def get_job(session: AsyncSession, job_id: uuid.UUID) -> ImportJob | None:
 async def jobs_page(session: AsyncSession, after: Cursor | None, limit: int) -> list[ImportJob]:
     """A page of the society's jobs, oldest first, plus one."""
     statement = select(ImportJob)
-    if after is not None:
-        statement = statement.where(
-            tuple_(col(ImportJob.created_at), col(ImportJob.id))
-            > tuple_(after.created_at, after.id)
-        )
-    statement = statement.order_by(col(ImportJob.created_at), col(ImportJob.id))
-    return list(await session.exec(statement.limit(limit + 1)))
+    statement = keyset_page(statement, col(ImportJob.created_at), col(ImportJob.id), after, limit)
+    return list(await session.exec(statement))
 
 
 async def claim_job(session: AsyncSession) -> ImportJob | None:

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from schemas.enums import RegistrationKind
 from schemas.exchange import ImportJobPublic, ImportProblem, ImportProblemPage
@@ -14,10 +14,18 @@ from schemas.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from service.audit import service as audit
 from service.db.models import ImportJob
 from service.deps import ReadAccess, RuntimeDep, SessionDep, WriteAccess
-from service.errors import BadRequest, NotFound, PayloadTooLarge, problem_responses
+from service.errors import (
+    BadRequest,
+    IdempotencyInFlight,
+    IdempotencyKeyReused,
+    NotFound,
+    PayloadTooLarge,
+    problem_responses,
+)
 from service.exchange import repository, service
 from service.exchange.service import ImportFormat
-from service.http import Cursor, page_cursor
+from service.http import Cursor, IdempotencyKeyHeader, page_cursor
+from service.idempotency.service import Outcome, run_once
 from service.persons import repository as persons
 from service.persons.service import person_public
 from service.persons.views import may_see_person
@@ -61,10 +69,11 @@ def job_public(job: ImportJob) -> ImportJobPublic:
         "`/problems` for each refused record (position and reason; the others go on). Each "
         "sender's ids are its own: sending an id again updates that record (or leaves it, "
         "when nothing changed), never duplicates it; an id whose record was erased is "
-        "refused. Up to `KINTRACE_IMPORT_MAX_BYTES` and `KINTRACE_IMPORT_MAX_ITEMS`."
+        "refused. Up to `KINTRACE_IMPORT_MAX_BYTES` and `KINTRACE_IMPORT_MAX_ITEMS`. Send "
+        "`Idempotency-Key` to make a retry safe (no second job)."
     ),
     openapi_extra={"requestBody": {"required": True, "content": BODY_TYPES}},
-    responses=problem_responses(PayloadTooLarge),
+    responses=problem_responses(PayloadTooLarge, IdempotencyInFlight, IdempotencyKeyReused),
 )
 async def submit_import(
     request: Request,
@@ -72,17 +81,22 @@ async def submit_import(
     access: WriteAccess,
     runtime: RuntimeDep,
     format: ImportFormat,
-) -> JSONResponse:
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
     data = await request.body()
-    job = await service.submit(
-        session, access.principal, format, data, runtime.settings.import_max_items
-    )
-    await audit.record(session, access, f"{RECORD}.create", RECORD, [job.id])
-    await session.commit()
-    return JSONResponse(
-        job_public(job).model_dump(mode="json"),
-        status_code=202,
-        headers={"Location": f"/v1/imports/{job.id}"},
+
+    async def action() -> Outcome:
+        job = await service.submit(
+            session, access.principal, format, data, runtime.settings.import_max_items
+        )
+        await audit.record(session, access, f"{RECORD}.create", RECORD, [job.id])
+        return Outcome(
+            202, job_public(job).model_dump(mode="json"), {"Location": f"/v1/imports/{job.id}"}
+        )
+
+    ttl = runtime.settings.idempotency_ttl
+    return await run_once(
+        session, access, idempotency_key, request, action, ttl, RECORD, lambda _: []
     )
 
 

@@ -15,11 +15,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import TextClause, delete, func, text, tuple_, update
+from sqlalchemy import TextClause, delete, func, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.models import DataKey, Person, PersonName, PersonRelationship, ProtectionApproval
+from service.db.paging import keyset_page
 from service.http import Cursor
 from service.persons import crypto
 from service.persons.crypto import FieldCipher
@@ -360,11 +361,7 @@ async def list_registrations(
         statement = statement.where(Person.registration_kind == kind)
     if status is not None:
         statement = statement.where(Person.status == status)
-    if after is not None:
-        statement = statement.where(
-            tuple_(col(Person.created_at), col(Person.id)) > tuple_(after.created_at, after.id)
-        )
-    statement = statement.order_by(col(Person.created_at), col(Person.id)).limit(limit + 1)
+    statement = keyset_page(statement, col(Person.created_at), col(Person.id), after, limit)
     return await _records(session, list(await session.exec(statement)))
 
 

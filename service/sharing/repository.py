@@ -14,11 +14,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, text, tuple_, update
+from sqlalchemy import func, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.models import Person, SharingGrant, Transfer
+from service.db.paging import keyset_page
 from service.http import Cursor
 from service.persons import crypto
 
@@ -74,13 +75,10 @@ async def grants_page(
         statement = statement.where(SharingGrant.society_id == society_id)
     elif direction == "received":
         statement = statement.where(SharingGrant.recipient_society_id == society_id)
-    if after is not None:
-        statement = statement.where(
-            tuple_(col(SharingGrant.created_at), col(SharingGrant.id))
-            > tuple_(after.created_at, after.id)
-        )
-    statement = statement.order_by(col(SharingGrant.created_at), col(SharingGrant.id))
-    return list(await session.exec(statement.limit(limit + 1)))
+    statement = keyset_page(
+        statement, col(SharingGrant.created_at), col(SharingGrant.id), after, limit
+    )
+    return list(await session.exec(statement))
 
 
 async def active_grants_to(
@@ -119,12 +117,8 @@ async def shared_persons(
     statement = select(Person).where(col(Person.society_id) != own_society)
     if owner is not None:
         statement = statement.where(Person.society_id == owner)
-    if after is not None:
-        statement = statement.where(
-            tuple_(col(Person.created_at), col(Person.id)) > tuple_(after.created_at, after.id)
-        )
-    statement = statement.order_by(col(Person.created_at), col(Person.id))
-    return list(await session.exec(statement.limit(limit + 1)))
+    statement = keyset_page(statement, col(Person.created_at), col(Person.id), after, limit)
+    return list(await session.exec(statement))
 
 
 async def shared_person(
@@ -159,12 +153,8 @@ async def transfers_page(
         statement = statement.where(Transfer.recipient_society_id == society_id)
     if since is not None:
         statement = statement.where(col(Transfer.sent_at) >= since)
-    if after is not None:
-        statement = statement.where(
-            tuple_(col(Transfer.sent_at), col(Transfer.id)) > tuple_(after.created_at, after.id)
-        )
-    statement = statement.order_by(col(Transfer.sent_at), col(Transfer.id))
-    return list(await session.exec(statement.limit(limit + 1)))
+    statement = keyset_page(statement, col(Transfer.sent_at), col(Transfer.id), after, limit)
+    return list(await session.exec(statement))
 
 
 async def recipients_of(session: AsyncSession, record_id: uuid.UUID) -> list[uuid.UUID]:

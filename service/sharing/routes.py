@@ -11,8 +11,8 @@ from collections.abc import AsyncIterator
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from schemas.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from schemas.sharing import (
@@ -34,12 +34,15 @@ from service.errors import (
     BadRequest,
     Conflict,
     Forbidden,
+    IdempotencyInFlight,
+    IdempotencyKeyReused,
     NotFound,
     PreconditionFailed,
     PreconditionRequired,
     problem_responses,
 )
-from service.http import Cursor, IfMatchHeader, etag, page_cursor
+from service.http import Cursor, IdempotencyKeyHeader, IfMatchHeader, etag, page_cursor
+from service.idempotency.service import Outcome, run_once
 from service.sharing import repository, service
 
 router = APIRouter(tags=["sharing"])
@@ -70,11 +73,8 @@ class ExportFormat(StrEnum):
     JSONL = "jsonl"
 
 
-def _grant_response(grant: SharingGrantPublic, status_code: int = 200) -> JSONResponse:
-    headers = {"ETag": etag(grant.version)}
-    if status_code == 201:
-        headers["Location"] = f"/v1/sharing-grants/{grant.id}"
-    return JSONResponse(grant.model_dump(mode="json"), status_code=status_code, headers=headers)
+def _grant_response(grant: SharingGrantPublic) -> JSONResponse:
+    return JSONResponse(grant.model_dump(mode="json"), headers={"ETag": etag(grant.version)})
 
 
 @router.post(
@@ -89,18 +89,33 @@ def _grant_response(grant: SharingGrantPublic, status_code: int = 200) -> JSONRe
         "links, on which legal basis, until when. Contact details and current whereabouts "
         "cannot be granted (they pass only through the disclosure gate); sensitive persons and "
         "persons out of tracing are never shared. 422 for an unknown or own society, a past "
-        "`valid_until`, or a tracing request the society does not hold."
+        "`valid_until`, or a tracing request the society does not hold. Send "
+        "`Idempotency-Key` to make a retry safe."
     ),
-    responses=problem_responses(),
+    responses=problem_responses(IdempotencyInFlight, IdempotencyKeyReused),
 )
 async def create_grant(
-    body: SharingGrantCreate, session: SessionDep, access: SharingAccess
-) -> JSONResponse:
-    grant = await service.create_grant(session, access.principal, body)
-    await audit.record(session, access, f"{GRANT}.create", GRANT, [grant.id])
-    (shown,) = await service.grants_public(session, [grant])
-    await session.commit()
-    return _grant_response(shown, status_code=201)
+    body: SharingGrantCreate,
+    request: Request,
+    session: SessionDep,
+    access: SharingAccess,
+    runtime: RuntimeDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    async def action() -> Outcome:
+        grant = await service.create_grant(session, access.principal, body)
+        await audit.record(session, access, f"{GRANT}.create", GRANT, [grant.id])
+        (shown,) = await service.grants_public(session, [grant])
+        return Outcome(
+            201,
+            shown.model_dump(mode="json"),
+            {"ETag": etag(shown.version), "Location": f"/v1/sharing-grants/{shown.id}"},
+        )
+
+    ttl = runtime.settings.idempotency_ttl
+    return await run_once(
+        session, access, idempotency_key, request, action, ttl, GRANT, lambda _: []
+    )
 
 
 @router.get(

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, tuple_, update
+from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.models import ReferenceCounter, TracingRequest
+from service.db.paging import keyset_page
 from service.http import Cursor
 from service.persons.crypto import FieldCipher
 from service.persons.repository import ciphers, new_ciphers
@@ -127,13 +128,8 @@ async def list_requests(
         statement = statement.where(col(TracingRequest.opened_on) >= filters.opened_from)
     if filters.opened_to is not None:
         statement = statement.where(col(TracingRequest.opened_on) <= filters.opened_to)
-    if after is not None:
-        statement = statement.where(
-            tuple_(col(TracingRequest.created_at), col(TracingRequest.id))
-            > tuple_(after.created_at, after.id)
-        )
-    statement = statement.order_by(col(TracingRequest.created_at), col(TracingRequest.id)).limit(
-        limit + 1
+    statement = keyset_page(
+        statement, col(TracingRequest.created_at), col(TracingRequest.id), after, limit
     )
     return await _records(session, list(await session.exec(statement)))
 

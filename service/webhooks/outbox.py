@@ -96,8 +96,11 @@ def messages_for(
     ]
 
 
-def feed_announcement(event: LinkEvent, society_code: str) -> Announcement:
-    """A candidate-feed event as partners hear of it (ids only)."""
+def feed_announcement(
+    event: LinkEvent, society_code: str, pair: tuple[uuid.UUID, uuid.UUID] | None
+) -> Announcement:
+    """A candidate-feed event as partners hear of it: ids only, the link's two persons among
+    them (so a partner knows which of its records the candidate concerns)."""
     return Announcement(
         source=f"link_event:{event.seq}",
         event_type=WebhookEventType(event.type),
@@ -105,6 +108,7 @@ def feed_announcement(event: LinkEvent, society_code: str) -> Announcement:
         data={
             "society": society_code,
             "link_id": str(event.link_id),
+            "person_ids": [str(person) for person in pair] if pair else [],
             "decision_id": str(event.decision_id) if event.decision_id else None,
             "feed_seq": event.seq,
         },
@@ -143,7 +147,8 @@ async def _fill_from_feed(
         events = await candidates.events_after(session, subscription.link_events_after, FEED_BATCH)
         if not events:
             continue
-        items = [feed_announcement(event, society_code) for event in events]
+        pairs = await candidates.pairs_of(session, [event.link_id for event in events])
+        items = [feed_announcement(e, society_code, pairs.get(e.link_id)) for e in events]
         added += await repository.enqueue(session, messages_for([subscription], items))
         await repository.move_feed_cursor(session, subscription, events[-1].seq)
     return added

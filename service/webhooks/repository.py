@@ -8,13 +8,14 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, text, tuple_, update
+from sqlalchemy import func, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.db.models import PartnerNotice, SharingGrant, WebhookMessage, WebhookSubscription
+from service.db.paging import keyset_page
 from service.http import Cursor
 from service.persons import crypto
 
@@ -57,13 +58,10 @@ async def subscriptions_page(
 ) -> list[WebhookSubscription]:
     """A page of the society's subscriptions, oldest first, plus one."""
     statement = select(WebhookSubscription)
-    if after is not None:
-        statement = statement.where(
-            tuple_(col(WebhookSubscription.created_at), col(WebhookSubscription.id))
-            > tuple_(after.created_at, after.id)
-        )
-    statement = statement.order_by(col(WebhookSubscription.created_at), col(WebhookSubscription.id))
-    return list(await session.exec(statement.limit(limit + 1)))
+    statement = keyset_page(
+        statement, col(WebhookSubscription.created_at), col(WebhookSubscription.id), after, limit
+    )
+    return list(await session.exec(statement))
 
 
 async def enabled_subscriptions(session: AsyncSession, *, lock: bool) -> list[WebhookSubscription]:
@@ -187,13 +185,10 @@ async def messages_page(
     statement = select(WebhookMessage).where(WebhookMessage.subscription_id == subscription_id)
     if status is not None:
         statement = statement.where(WebhookMessage.status == status)
-    if after is not None:
-        statement = statement.where(
-            tuple_(col(WebhookMessage.created_at), col(WebhookMessage.id))
-            > tuple_(after.created_at, after.id)
-        )
-    statement = statement.order_by(col(WebhookMessage.created_at), col(WebhookMessage.id))
-    return list(await session.exec(statement.limit(limit + 1)))
+    statement = keyset_page(
+        statement, col(WebhookMessage.created_at), col(WebhookMessage.id), after, limit
+    )
+    return list(await session.exec(statement))
 
 
 async def undispatched_notices(session: AsyncSession, limit: int) -> list[PartnerNotice]:

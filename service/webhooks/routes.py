@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import Response
 
 from schemas.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, Page
 from schemas.webhooks import (
@@ -17,8 +17,16 @@ from schemas.webhooks import (
 )
 from service.audit import service as audit
 from service.deps import RuntimeDep, SessionDep, WebhooksAccess
-from service.errors import BadRequest, Conflict, NotFound, problem_responses
-from service.http import Cursor, page_cursor
+from service.errors import (
+    BadRequest,
+    Conflict,
+    IdempotencyInFlight,
+    IdempotencyKeyReused,
+    NotFound,
+    problem_responses,
+)
+from service.http import Cursor, IdempotencyKeyHeader, page_cursor
+from service.idempotency.service import Outcome, run_once
 from service.webhooks import repository, service
 
 router = APIRouter(prefix="/webhook-subscriptions", tags=["webhooks"])
@@ -40,25 +48,33 @@ RECORD = "webhook_subscription"
         "be https on a public address: loopback, private, link-local and metadata addresses "
         "are refused (422) unless the service's settings allow them, and redirects are never "
         "followed. Failed deliveries are retried with exponential backoff; messages about one "
-        "record arrive in order; deduplicate on `webhook-id`."
+        "record arrive in order; deduplicate on `webhook-id`. Send `Idempotency-Key` to make "
+        "a retry safe (a second subscription would deliver every event twice)."
     ),
-    responses=problem_responses(),
+    responses=problem_responses(IdempotencyInFlight, IdempotencyKeyReused),
 )
 async def subscribe(
     body: WebhookSubscriptionCreate,
+    request: Request,
     session: SessionDep,
     access: WebhooksAccess,
     runtime: RuntimeDep,
-) -> JSONResponse:
-    subscription, secret = await service.subscribe(
-        session, access.principal, body, runtime.settings
-    )
-    await audit.record(session, access, f"{RECORD}.create", RECORD, [subscription.id])
-    await session.commit()
-    return JSONResponse(
-        service.subscription_public(subscription, secret).model_dump(mode="json"),
-        status_code=201,
-        headers={"Location": f"/v1/webhook-subscriptions/{subscription.id}"},
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    async def action() -> Outcome:
+        subscription, secret = await service.subscribe(
+            session, access.principal, body, runtime.settings
+        )
+        await audit.record(session, access, f"{RECORD}.create", RECORD, [subscription.id])
+        return Outcome(
+            201,
+            service.subscription_public(subscription, secret).model_dump(mode="json"),
+            {"Location": f"/v1/webhook-subscriptions/{subscription.id}"},
+        )
+
+    ttl = runtime.settings.idempotency_ttl
+    return await run_once(
+        session, access, idempotency_key, request, action, ttl, RECORD, lambda _: []
     )
 
 

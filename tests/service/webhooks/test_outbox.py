@@ -197,6 +197,7 @@ async def test_candidate_events_reach_a_subscription_that_wants_them(
     await pump_until_quiet(runtime, settings)
     (message,) = [json.loads(r.body) for r in receiver.requests]
     assert message["type"] == "candidate.proposed" and message["data"]["link_id"]
+    assert len(message["data"]["person_ids"]) == 2
     assert set(message) == {"type", "timestamp", "data"}
     assert verify(subscription["secret"], receiver.requests[0].headers, receiver.requests[0].body)
 
@@ -265,3 +266,23 @@ async def test_another_societys_subscription_is_invisible(bare_client, people, s
         who = await staff((role,))
         refused = await bare_client.get("/v1/webhook-subscriptions", headers=who.headers())
         assert refused.status_code == 403
+
+
+async def test_a_retried_subscription_with_its_key_is_not_a_second_one(
+    bare_client, people, receiver
+):
+    """A lost response retried with the same `Idempotency-Key` gets the first subscription (and
+    its secret) back, so no event is delivered twice under two ids."""
+    headers = people["partner"].headers("exchange") | {"Idempotency-Key": "subscribe-1"}
+    body = {"url": f"http://127.0.0.1:{receiver.port}/hooks"}
+    first = await bare_client.post("/v1/webhook-subscriptions", json=body, headers=headers)
+    again = await bare_client.post("/v1/webhook-subscriptions", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.json() == first.json()
+    listed = await bare_client.get("/v1/webhook-subscriptions", headers=headers)
+    assert [item["id"] for item in listed.json()["items"]] == [first.json()["id"]]
+    other = await bare_client.post(
+        "/v1/webhook-subscriptions", json={"url": body["url"] + "/x"}, headers=headers
+    )
+    assert other.status_code == 422, "the same key with another body"
