@@ -425,7 +425,7 @@ def drill(stack: Stack, body: bytes, records: int, seed: int) -> tuple[list[Kill
     accepted, _ = api.upload(body)
     start = time.monotonic()
     follower = Follower(api, accepted["id"])
-    plan, done = kill_plan(seed), []
+    plan, done = kill_plan(seed), list[Kill]()
     floor, restarted = 0, 0.0
     while (job := follower.poll()) is None or job["status"] != "done":
         processed = job["processed"] if job else floor

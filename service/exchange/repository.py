@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -38,15 +39,19 @@ async def insert_items(
 ) -> None:
     """Store a job's items, their bodies sealed, a chunk per statement."""
     cipher = _item_cipher(session, job.id)
-    rows = [
-        {
-            **item,
-            "job_id": job.id,
-            "society_id": job.society_id,
-            "body": cipher.seal(ITEM_BODY, item["body"]),
-        }
-        for item in items
-    ]
+
+    def sealed() -> list[dict[str, Any]]:
+        return [
+            {
+                **item,
+                "job_id": job.id,
+                "society_id": job.society_id,
+                "body": cipher.seal(ITEM_BODY, item["body"]),
+            }
+            for item in items
+        ]
+
+    rows = await asyncio.to_thread(sealed)  # seconds for a large import: off the event loop
     for first in range(0, len(rows), INSERT_CHUNK):
         await session.exec(insert(ImportItem).values(rows[first : first + INSERT_CHUNK]))
 
@@ -197,6 +202,12 @@ async def known_ids(session: AsyncSession, source: str, external_ids: Sequence[s
         ExternalTombstone.source == source, col(ExternalTombstone.external_id).in_(wanted)
     )
     return set(await session.exec(stored)) | set(await session.exec(erased))
+
+
+async def add_externals(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Remember what new senders' ids stand for (one statement for a batch)."""
+    if rows:
+        await session.exec(insert(ExternalRecord).values(list(rows)))
 
 
 async def is_tombstoned(session: AsyncSession, source: str, external_id: str) -> bool:

@@ -123,25 +123,33 @@ def _item_row(position: int, parsed: Parsed) -> dict[str, object]:
     }
 
 
-async def submit(
-    session: AsyncSession, principal: Principal, format: ImportFormat, data: bytes, max_items: int
-) -> ImportJob:
-    """Queue an import: parse and validate the body, store each item (sealed) or its problem."""
+def item_rows(data: bytes, format: ImportFormat, max_items: int) -> list[dict[str, object]]:
+    """The items of an upload as they wait for the worker (422 for an empty or too large
+    upload, or one that cannot be read at all)."""
     parsed = parse_upload(data, format)
     if not parsed:
         raise invalid_fields("the body holds no record", "body")
     if len(parsed) > max_items:
         raise invalid_fields(f"at most {max_items} records per import", "body")
+    return [_item_row(position, item) for position, item in enumerate(parsed, start=1)]
+
+
+async def submit(
+    session: AsyncSession, principal: Principal, format: ImportFormat, data: bytes, max_items: int
+) -> ImportJob:
+    """Queue an import: parse and validate the body, store each item (sealed) or its problem."""
+    # Parsing and validating a large body takes seconds: off the event loop, so that other
+    # requests are answered meanwhile.
+    rows = await asyncio.to_thread(item_rows, data, format, max_items)
     job = await repository.insert_job(
         session,
         ImportJob(
             society_id=principal.society_id,
             source=principal.subject,
             format=format.value,
-            total_items=len(parsed),
+            total_items=len(rows),
         ),
     )
-    rows = [_item_row(position, item) for position, item in enumerate(parsed, start=1)]
     await repository.insert_items(session, job, rows)
     return job
 
@@ -228,17 +236,20 @@ async def _store_new_registrations(
             items = [_item_of(row) for row in pending]
             new = [persons.new_registration(principal, item) for item in items]  # type: ignore[arg-type]
             stored = await persons.store_registrations(session, new)
-            for row, item, record in zip(pending, items, stored, strict=True):
-                assert row.external_id is not None
-                await repository.save_external(
-                    session,
-                    principal.society_id,
-                    job.source,
-                    row.external_id,
-                    "registration",
-                    record.id,
-                    digest_of(item),
-                )
+            await repository.add_externals(
+                session,
+                [
+                    {
+                        "society_id": principal.society_id,
+                        "source": job.source,
+                        "external_id": row.external_id,
+                        "record_kind": "registration",
+                        "record_id": record.id,
+                        "digest": digest_of(item),
+                    }
+                    for row, item, record in zip(pending, items, stored, strict=True)
+                ],
+            )
         done.created += [record.id for record in stored]
     except (KintraceError, DBAPIError):
         for row in pending:
@@ -323,11 +334,12 @@ async def import_forever(
     while not stop.is_set():
         worked = False
         try:
+            # One batch per society per round: a large import does not hold up the others.
             for society_id, code in await society_codes():
-                while not stop.is_set() and await run_batch(
-                    tenant, society_id, functools.partial(importer, society_code=code)
-                ):
-                    worked = True
+                if stop.is_set():
+                    break
+                principal_of = functools.partial(importer, society_code=code)
+                worked = await run_batch(tenant, society_id, principal_of) or worked
         except Exception as err:  # database restart, say: try again shortly
             log.warning("import pass failed", error=f"{type(err).__name__}: {err}")
         if worked:
