@@ -76,8 +76,7 @@ def shareable(record: PersonRecord, scopes: Iterable[str]) -> bool:
 
 def granted_fields(grants: Iterable[SharingGrant]) -> list[SharedField]:
     """The fields the grants together allow, in the enum's order."""
-    allowed = {field for grant in grants for field in grant.fields}
-    return [field for field in SharedField if field.value in allowed]
+    return in_order(SharedField(field) for grant in grants for field in grant.fields)
 
 
 def shared_view(
@@ -166,7 +165,7 @@ async def create_grant(
             recipient_society_id=recipient,
             record_kinds=[kind.value for kind in body.record_kinds],
             tracing_request_ids=list(dict.fromkeys(body.tracing_request_ids)),
-            fields=[field.value for field in granted_fields_of(body.fields)],
+            fields=[field.value for field in in_order(body.fields)],
             purpose=body.purpose.value,
             legal_basis=body.legal_basis.value,
             valid_until=body.valid_until,
@@ -175,8 +174,8 @@ async def create_grant(
     )
 
 
-def granted_fields_of(fields: Iterable[SharedField]) -> list[SharedField]:
-    """Requested fields, once each, in the enum's order."""
+def in_order(fields: Iterable[SharedField]) -> list[SharedField]:
+    """Fields once each, in the enum's order."""
     wanted = set(fields)
     return [field for field in SharedField if field in wanted]
 
