@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 
 from schemas.base import WireModel
 from schemas.persons import PersonPublic
+from schemas.sharing import SharedPersonPublic
 
 
 class CandidateKind(StrEnum):
@@ -98,6 +99,16 @@ class CandidateLinkSummary(WireModel):
     version: int
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    partner_society: str | None = Field(
+        default=None,
+        description="A cross-society link (matched under a sharing grant): the code of the "
+        "other society, which holds one of the two persons. Null within one society.",
+    )
+    confirmed_by: list[str] = Field(
+        default_factory=list,
+        description="A cross-society link: the societies whose reviewers have confirmed it for "
+        "their side (it is `confirmed` once both have).",
+    )
 
 
 class CandidateLinkPublic(CandidateLinkSummary):
@@ -105,11 +116,27 @@ class CandidateLinkPublic(CandidateLinkSummary):
 
     explanation: dict[str, Any] = Field(
         description="Per field: the comparison level reached and its evidence in bits; for "
-        "names, which parts aligned with which, and through which key."
+        "names, which parts aligned with which, and through which key. On a cross-society "
+        "link the other society's name parts are withheld (null)."
     )
-    left: PersonPublic
-    right: PersonPublic
-    decisions: list[DecisionPublic]
+    left: PersonPublic | None = Field(
+        description="The left person as the caller's role may see it; null when the partner "
+        "society holds it (see `partner_person`)."
+    )
+    right: PersonPublic | None = Field(
+        description="The right person as the caller's role may see it; null when the partner "
+        "society holds it (see `partner_person`)."
+    )
+    partner_person: SharedPersonPublic | None = Field(
+        default=None,
+        description="A cross-society link confirmed by both societies: the partner's person "
+        "with the fields a sharing grant in force gives the caller's society (logged in the "
+        "transfers ledger). Null before both confirm, or without such a grant.",
+    )
+    decisions: list[DecisionPublic] = Field(
+        description="The decisions of the caller's society's reviewers (a partner society's "
+        "reviewers' decisions and notes stay with that society)."
+    )
 
 
 class LinkEventPublic(WireModel):

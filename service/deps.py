@@ -107,6 +107,7 @@ WriteAccess = Annotated[Access, Security(get_access, scopes=[Scope.TRACING_WRITE
 CloseAccess = Annotated[Access, Security(get_access, scopes=[Scope.TRACING_CLOSE])]
 AuditAccess = Annotated[Access, Security(get_access, scopes=[Scope.AUDIT_READ])]
 ReviewAccess = Annotated[Access, Security(get_access, scopes=[Scope.REVIEW])]
+CandidateReadAccess = Annotated[Access, Security(get_access, scopes=[Scope.CANDIDATES_READ])]
 ProtectionAccess = Annotated[Access, Security(get_access, scopes=[Scope.PROTECTION_APPROVE])]
 DataProtectionAccess = Annotated[Access, Security(get_access, scopes=[Scope.DATA_PROTECTION])]
 SharingAccess = Annotated[Access, Security(get_access, scopes=[Scope.SHARING_MANAGE])]

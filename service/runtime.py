@@ -72,6 +72,7 @@ def tenant_sessions(
         session = blocking_keys.attach(
             tenant_session(sessions, society_id),
             blocking_keys.society_secret(secret, society_id),
+            lambda other: blocking_keys.society_secret(secret, other),
         )
         return crypto.attach(
             session,

@@ -19,6 +19,7 @@ class Scope(StrEnum):
     TRACING_WRITE = "tracing:write"
     TRACING_CLOSE = "tracing:close"
     AUDIT_READ = "audit:read"
+    CANDIDATES_READ = "candidates:read"
     REVIEW = "review"
     OVERSIGHT = "oversight"
     DECEASED_READ = "deceased:read"
@@ -36,7 +37,9 @@ SCOPE_DESCRIPTIONS: dict[Scope, str] = {
     Scope.TRACING_WRITE: "Record and change tracing requests, persons and registrations.",
     Scope.TRACING_CLOSE: "Close tracing requests and persons.",
     Scope.AUDIT_READ: "Read the society's audit trail.",
-    Scope.REVIEW: "Read candidate links and decide on them.",
+    Scope.CANDIDATES_READ: "Read candidate links and their feed (including cross-society links "
+    "on records the society shares or is shared).",
+    Scope.REVIEW: "Decide on candidate links.",
     Scope.OVERSIGHT: "See who searched unusually much (search flags).",
     Scope.DECEASED_READ: "See deceased registrations and learn that a located person has died.",
     Scope.WHEREABOUTS_READ: "See a person's current whereabouts and contact details.",
@@ -64,6 +67,7 @@ ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
     StaffRole.REVIEWER: frozenset(
         {
             Scope.TRACING_READ,
+            Scope.CANDIDATES_READ,
             Scope.REVIEW,
             Scope.DECEASED_READ,
             Scope.NOTES_READ,
@@ -75,6 +79,7 @@ ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
             Scope.TRACING_READ,
             Scope.TRACING_WRITE,
             Scope.TRACING_CLOSE,
+            Scope.CANDIDATES_READ,
             Scope.REVIEW,
             Scope.OVERSIGHT,
             Scope.DECEASED_READ,
@@ -100,7 +105,9 @@ ROLE_SCOPES: dict[StaffRole, frozenset[Scope]] = {
         }
     ),
     StaffRole.ADMIN: frozenset(),
-    StaffRole.PARTNER: frozenset({Scope.TRACING_READ, Scope.TRACING_WRITE, Scope.WEBHOOKS_MANAGE}),
+    StaffRole.PARTNER: frozenset(
+        {Scope.TRACING_READ, Scope.TRACING_WRITE, Scope.CANDIDATES_READ, Scope.WEBHOOKS_MANAGE}
+    ),
 }
 
 # Roles whose accounts must have a second factor (TOTP).

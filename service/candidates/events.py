@@ -30,7 +30,7 @@ router = APIRouter(prefix="/events", tags=["candidate links"])
     responses=problem_responses(),
 )
 async def list_events(
-    _: Annotated[Principal, Security(get_principal, scopes=[Scope.REVIEW])],
+    _: Annotated[Principal, Security(get_principal, scopes=[Scope.CANDIDATES_READ])],
     session: SessionDep,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,

@@ -11,15 +11,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from matching import PersonRecord, blocking_keys, lookup_keys
+from service.persons import crypto
 
 DIGEST_BYTES = 16  # 128 bits: no accidental collision in any archive
 SESSION_KEY = "kintrace.blocking_secret"
+SESSION_DERIVER = "kintrace.blocking_secret_deriver"
 
 
 def society_secret(service_secret: bytes, society_id: uuid.UUID) -> bytes:
@@ -47,10 +50,29 @@ def lookup_digests(secret: bytes, record: PersonRecord) -> list[bytes]:
     return sorted({digest(secret, key) for key in lookup_keys(record)})
 
 
-def attach(session: AsyncSession, secret: bytes) -> AsyncSession:
-    """Give a society-confined session its society's HMAC key."""
+def attach(
+    session: AsyncSession,
+    secret: bytes,
+    derive: Callable[[uuid.UUID], bytes] | None = None,
+) -> AsyncSession:
+    """Give a society-confined session its society's HMAC key, and the means to derive the
+    key of a society that shares records with it (see `secret_for`)."""
     session.info[SESSION_KEY] = secret
+    if derive is not None:
+        session.info[SESSION_DERIVER] = derive
     return session
+
+
+def secret_for(session: AsyncSession, society_id: uuid.UUID) -> bytes:
+    """The HMAC key of a society's blocking keys: the session's own, or, to probe the records
+    another society shares with it, that society's once the sharing repository has admitted
+    it (a grant in force was found; row-level security still decides which keys are read)."""
+    if society_id == crypto.society_of(session):
+        return secret_of(session)
+    if crypto.wrapping_key_for(session, society_id) is None:
+        raise RuntimeError(f"society {society_id} shares nothing with this session")
+    derive: Callable[[uuid.UUID], bytes] = session.info[SESSION_DERIVER]
+    return derive(society_id)
 
 
 def secret_of(session: AsyncSession) -> bytes:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, text, update
+from sqlalchemy import case, delete, func, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -234,16 +234,22 @@ async def save_link(session: AsyncSession, values: dict[str, Any]) -> None:
             "model_version",
             "fingerprint",
             "reviews_required",
+            "partner_society_id",
         )
     }
     stored = CandidateLink.__table__.c  # type: ignore[attr-defined]
     reconsidered = (stored.status == "rejected") & (
         stored.fingerprint != statement.excluded.fingerprint
     )
+    unchanged = (stored.status == "proposed") & (
+        stored.fingerprint == statement.excluded.fingerprint
+    )
     statement = statement.on_conflict_do_update(
         index_elements=["society_id", "left_person_id", "right_person_id"],
         set_={
             **refreshed,
+            # A side's confirmation holds for the fields its reviewers saw.
+            "confirmed_by": case((unchanged, stored.confirmed_by), else_=text("'{}'")),
             "status": "proposed",
             "decided_at": None,
             "updated_at": func.now(),
@@ -270,6 +276,101 @@ async def withdraw_links(
             """
         ).bindparams(lefts=[left for left, _ in pairs], rights=[right for _, right in pairs])
     )
+
+
+async def enqueue_granted(session: AsyncSession, grant_id: uuid.UUID) -> int:
+    """Queue, in the recipient's match queue, every person a new grant of the session's society
+    covers (they are then matched against the recipient's persons); how many."""
+    result = await session.exec(  # type: ignore[call-overload]
+        text(
+            """
+            INSERT INTO match_job (society_id, person_id)
+            SELECT g.recipient_society_id, p.id
+            FROM sharing_grant g JOIN person p ON p.society_id = g.society_id
+            WHERE g.id = :grant AND p.status = 'active' AND p.tracing_stopped IS NULL
+              AND p.archived_at IS NULL AND NOT p.sensitive
+              AND ((CASE WHEN p.role = 'registration' THEN 'registration'
+                         ELSE 'tracing_request' END) = ANY (g.record_kinds)
+                   OR p.tracing_request_id = ANY (g.tracing_request_ids))
+            ON CONFLICT DO NOTHING
+            """
+        ).bindparams(grant=grant_id)
+    )
+    return int(result.rowcount or 0)
+
+
+async def withdraw_partner_links(
+    session: AsyncSession, recipient_id: uuid.UUID, owner_id: uuid.UUID
+) -> list[uuid.UUID]:
+    """Withdraw the still-proposed links the recipient holds on the owner's shared persons that
+    no grant in force covers any more (a grant was revoked). Decided links stay as decided."""
+    rows = await session.exec(  # type: ignore[call-overload]
+        text(
+            """
+            UPDATE candidate_link l
+            SET status = 'withdrawn', version = version + 1, updated_at = now(),
+                decided_at = now()
+            WHERE l.status = 'proposed' AND l.society_id = :recipient
+              AND l.partner_society_id = :owner
+              AND NOT EXISTS (
+                SELECT 1 FROM person p JOIN sharing_grant g ON g.society_id = p.society_id
+                WHERE p.id IN (l.left_person_id, l.right_person_id) AND p.society_id = :owner
+                  AND g.recipient_society_id = :recipient
+                  AND g.revoked_at IS NULL AND g.valid_until > now()
+                  AND ((CASE WHEN p.role = 'registration' THEN 'registration'
+                             ELSE 'tracing_request' END) = ANY (g.record_kinds)
+                       OR p.tracing_request_id = ANY (g.tracing_request_ids)))
+            RETURNING l.id
+            """
+        ).bindparams(recipient=recipient_id, owner=owner_id)
+    )
+    return [row.id for row in rows]
+
+
+async def pairs_held_elsewhere(
+    session: AsyncSession, society_id: uuid.UUID, pairs: Sequence[tuple[uuid.UUID, uuid.UUID]]
+) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """Of these ordered pairs, those a partner society already holds a link on (two societies
+    sharing with each other would otherwise both propose the pair)."""
+    if not pairs:
+        return set()
+    rows = await session.exec(  # type: ignore[call-overload]
+        text(
+            """
+            SELECT left_person_id, right_person_id FROM candidate_link
+            WHERE society_id <> :society AND (left_person_id, right_person_id) IN (
+              SELECT * FROM unnest(CAST(:lefts AS uuid[]), CAST(:rights AS uuid[])))
+            """
+        ).bindparams(
+            society=society_id,
+            lefts=[left for left, _ in pairs],
+            rights=[right for _, right in pairs],
+        )
+    )
+    return {(row.left_person_id, row.right_person_id) for row in rows}
+
+
+async def withdraw_cross_links_of(
+    session: AsyncSession, person_ids: Sequence[uuid.UUID]
+) -> list[uuid.UUID]:
+    """Withdraw the still-proposed cross-society links involving these persons (flagged
+    sensitive: they are kept out of matching beyond their society)."""
+    if not person_ids:
+        return []
+    rows = await session.exec(  # type: ignore[call-overload]
+        text(
+            """
+            UPDATE candidate_link
+            SET status = 'withdrawn', version = version + 1, updated_at = now(),
+                decided_at = now()
+            WHERE status = 'proposed' AND partner_society_id IS NOT NULL
+              AND (left_person_id = ANY(CAST(:people AS uuid[]))
+                   OR right_person_id = ANY(CAST(:people AS uuid[])))
+            RETURNING id
+            """
+        ).bindparams(people=list(person_ids))
+    )
+    return [row.id for row in rows]
 
 
 async def withdraw_links_of(session: AsyncSession, person_id: uuid.UUID) -> list[uuid.UUID]:
@@ -412,15 +513,22 @@ async def add_decision(session: AsyncSession, decision: CandidateDecision) -> No
 
 
 async def set_link_status(
-    session: AsyncSession, link: CandidateLink, status: str, decided: bool
+    session: AsyncSession,
+    link: CandidateLink,
+    status: str,
+    decided: bool,
+    confirmed_by: Sequence[uuid.UUID] | None = None,
 ) -> None:
-    """Move a locked link to `status` (a new version)."""
+    """Move a locked link to `status` (a new version), recording which societies' reviewers
+    confirmed it (a cross-society link), if given."""
     values: dict[str, Any] = {
         "status": status,
         "version": link.version + 1,
         "updated_at": func.now(),
         "decided_at": func.now() if decided else None,
     }
+    if confirmed_by is not None:
+        values["confirmed_by"] = list(confirmed_by)
     await session.exec(
         update(CandidateLink).where(col(CandidateLink.id) == link.id).values(**values)
     )
@@ -441,7 +549,9 @@ async def events_after(session: AsyncSession, after: int, limit: int) -> Sequenc
 async def enqueue_many(
     session: AsyncSession, society_id: uuid.UUID, person_ids: Sequence[uuid.UUID]
 ) -> None:
-    """Queue persons for matching (those with a pending job keep it)."""
+    """Queue persons for matching (those with a pending job keep it: the only conflict is the
+    unique index of pending jobs; naming it would make row security demand read access to
+    another society's queue, which a sharing society does not have)."""
     if not person_ids:
         return
     await session.exec(  # type: ignore[call-overload]
@@ -449,7 +559,7 @@ async def enqueue_many(
             """
             INSERT INTO match_job (society_id, person_id)
             SELECT CAST(:society AS uuid), unnest(CAST(:persons AS uuid[]))
-            ON CONFLICT (person_id) WHERE finished_at IS NULL DO NOTHING
+            ON CONFLICT DO NOTHING
             """
         ).bindparams(society=society_id, persons=list(person_ids))
     )

@@ -5,6 +5,10 @@ reviewers (two for a possible minor or a deceased registration). Decisions count
 fingerprint they saw: if a compared field changes, the pair is proposed afresh. Confirming
 sets the sought person's tracing request to `located`; what the enquirer may learn is decided
 by the disclosure rules, never by the confirmation itself.
+
+A cross-society link (matched under a sharing grant) is confirmed by each society's reviewers
+for their side, each side needing `reviews_required` of its own; it is confirmed once both
+have, and rejected by either. Each side's decisions and notes stay with that side.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ async def decide(
     if link.status != LinkStatus.PROPOSED:
         raise Conflict(f"the candidate link is already {link.status}")
     reviewer = access.principal.subject
+    society_id = access.principal.society_id
     current = [
         d
         for d in await repository.decisions_of(session, link.id)
@@ -49,10 +54,14 @@ async def decide(
     ]
     if body.decision is Decision.CONFIRM and any(d.decided_by == reviewer for d in current):
         raise Conflict("you have confirmed this pair already; another reviewer must confirm it")
+    if body.decision is Decision.CONFIRM and society_id in link.confirmed_by:
+        raise Conflict(
+            "your society has confirmed this pair; the partner society's reviewers must confirm it"
+        )
     await repository.add_decision(
         session,
         CandidateDecision(
-            society_id=link.society_id,
+            society_id=society_id,
             link_id=link.id,
             decision=body.decision.value,
             reason=body.reason.value if body.reason else None,
@@ -61,20 +70,40 @@ async def decide(
             fingerprint=link.fingerprint,
         ),
     )
+    side_done = len(current) + 1 >= link.reviews_required
     if body.decision is Decision.REJECT:
         await repository.set_link_status(session, link, LinkStatus.REJECTED, decided=True)
-    elif len(current) + 1 >= link.reviews_required:
+    elif link.partner_society_id is not None:
+        await _confirm_side(session, link, society_id, side_done)
+    elif side_done:
         await repository.set_link_status(session, link, LinkStatus.CONFIRMED, decided=True)
-        await _mark_requests_located(session, link)
+        await _mark_requests_located(session, link, society_id)
         await disclosure.open_for_link(session, link, minor_age)
     else:
         await repository.set_link_status(session, link, LinkStatus.PROPOSED, decided=False)
     return link
 
 
-async def _mark_requests_located(session: AsyncSession, link: CandidateLink) -> None:
+async def _confirm_side(
+    session: AsyncSession, link: CandidateLink, society_id: uuid.UUID, side_done: bool
+) -> None:
+    """A confirmation on a cross-society link: the society's side is confirmed once its own
+    reviewers suffice, the pair once both sides are. Disclosure stays with the society that
+    holds the found person (not built across societies yet); the caller's own sought persons'
+    requests are marked located."""
+    sides = list(link.confirmed_by) + ([society_id] if side_done else [])
+    both = {link.society_id, link.partner_society_id} <= set(sides)
+    status = LinkStatus.CONFIRMED if both else LinkStatus.PROPOSED
+    await repository.set_link_status(session, link, status, decided=both, confirmed_by=sides)
+    if both:
+        await _mark_requests_located(session, link, society_id)
+
+
+async def _mark_requests_located(
+    session: AsyncSession, link: CandidateLink, society_id: uuid.UUID
+) -> None:
     pair = await persons.get_persons(
-        session, link.society_id, [link.left_person_id, link.right_person_id]
+        session, society_id, [link.left_person_id, link.right_person_id]
     )
     requests = [
         person.tracing_request_id

@@ -1,12 +1,20 @@
 """Keeping blocking keys current, and matching one person against those it may be matched with.
 
-What is matched with what (within the person's society; a sharing grant will widen it):
+What is matched with what:
 
     sought person  -> registrations, enquirers of other requests, sought persons of others
     registration   -> sought persons, other registrations (duplicates)
     enquirer       -> sought persons of other requests (A seeks B while B seeks A)
 
 Persons of the same tracing request are never candidates of each other.
+
+Across societies, only under a sharing grant: the recipient's worker matches its own persons
+against the persons other societies share with it (their keys, probed with the sharing
+society's HMAC key), and each shared person, when created or changed, against its own persons
+(the sharing society queues it in the recipient's match queue). Row-level security admits only
+the persons a grant in force covers, never a sensitive, stopped or archived one; a sensitive
+person of the recipient is never matched across either. The link is the recipient's, with the
+sharing society as its partner.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from service.candidates import keys, repository
 from service.candidates.records import matching_record
 from service.persons import repository as persons
 from service.persons.records import PersonRecord as StoredPerson
+from service.sharing import repository as sharing
+from service.sharing.rules import covers
 
 # Keys shared by more persons than this are too common to tell anyone apart and are skipped
 # (each costs reading this many postings, so it bounds the lookup too).
@@ -101,9 +111,25 @@ async def index_persons(
         ],
     )
     for society_id in {person.society_id for person in active}:
-        await repository.enqueue_many(
-            session, society_id, [p.id for p in active if p.society_id == society_id]
-        )
+        own = [p for p in active if p.society_id == society_id]
+        await repository.enqueue_many(session, society_id, [p.id for p in own])
+        await _queue_for_recipients(session, society_id, own)
+
+
+async def _queue_for_recipients(
+    session: AsyncSession, society_id: uuid.UUID, people: Sequence[StoredPerson]
+) -> None:
+    """Queue shared persons, new or changed, in the match queue of each society a grant in
+    force shares them with; a sensitive person is never matched across societies (its open
+    cross-society links are withdrawn)."""
+    sensitive = [person.id for person in people if person.personal.sensitive]
+    await repository.withdraw_cross_links_of(session, sensitive)
+    shared = [person for person in people if not person.personal.sensitive]
+    if not shared:
+        return
+    for grant in await sharing.active_grants_from(session, society_id):
+        covered = [person.id for person in shared if covers(grant, person)]
+        await repository.enqueue_many(session, grant.recipient_society_id, covered)
 
 
 async def index_person(session: AsyncSession, person: StoredPerson) -> None:
@@ -147,6 +173,62 @@ class Scored:
     proposed: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """Where a probe looks for candidates: one society's keys, probed with its HMAC key."""
+
+    society_id: uuid.UUID
+    digests: list[bytes]
+
+
+async def _probe(
+    session: AsyncSession, society_id: uuid.UUID, person_id: uuid.UUID
+) -> StoredPerson | None:
+    """The person a match job names: the society's own, or one another society shares with it
+    (shared reading is then on for the rest of the transaction)."""
+    found = await persons.get_persons(session, society_id, [person_id])
+    if found:
+        return found[0]
+    await _read_shared(session, society_id)
+    row = await sharing.shared_person(session, society_id, person_id)
+    if row is None:
+        return None
+    shared = await persons.get_persons(session, row.society_id, [person_id])
+    return shared[0] if shared else None
+
+
+async def _read_shared(session: AsyncSession, society_id: uuid.UUID) -> list[uuid.UUID]:
+    """Turn shared reading on; the societies sharing with `society_id` under a grant in force."""
+    owners = sorted({g.society_id for g in await sharing.active_grants_to(session, society_id)})
+    await sharing.read_shared(session, owners)
+    return owners
+
+
+async def _pools(
+    session: AsyncSession, society_id: uuid.UUID, probe: StoredPerson, record: PersonRecord
+) -> list[Pool]:
+    """The society's own keys; for its own person (not sensitive), also the keys of every
+    society sharing with it. A shared person is matched against the society's own only."""
+    pools = [Pool(society_id, keys.lookup_digests(keys.secret_of(session), record))]
+    if probe.society_id != society_id or probe.personal.sensitive:
+        return pools
+    for owner in await _read_shared(session, society_id):
+        pools.append(Pool(owner, keys.lookup_digests(keys.secret_for(session, owner), record)))
+    return pools
+
+
+def _matchable(probe: StoredPerson, other: StoredPerson) -> bool:
+    """Whether a pair may be proposed at all: different tracing requests, both traced, and
+    never a sensitive person across societies."""
+    same_request = (
+        probe.tracing_request_id is not None
+        and probe.tracing_request_id == other.tracing_request_id
+    )
+    across = probe.society_id != other.society_id
+    sensitive = probe.personal.sensitive or other.personal.sensitive
+    return not same_request and other.traceable and not (across and sensitive)
+
+
 async def match_person(
     session: AsyncSession,
     society_id: uuid.UUID,
@@ -160,33 +242,31 @@ async def match_person(
     Returns every candidate compared, most probable first (`proposed`: a link was proposed or
     refreshed). Decided links are left as decided.
     """
-    found = await persons.get_persons(session, society_id, [person_id])
-    if not found or not found[0].traceable:
+    probe = await _probe(session, society_id, person_id)
+    if probe is None or not probe.traceable:
         return []
-    probe = found[0]
     probe_record = matcher.prepare(matching_record(probe))
-    probe_keys = keys.lookup_digests(keys.secret_of(session), probe_record.record)
-    candidates = await repository.candidates(
-        session,
-        society_id=society_id,
-        person_id=person_id,
-        digests=probe_keys,
-        roles=SEARCHED_ROLES.get(probe.role, ()),
-        max_postings=MAX_POSTINGS,
-        limit=MAX_CANDIDATES,
-    )
-    others = await persons.get_persons(session, society_id, [c.person_id for c in candidates])
+    others: list[StoredPerson] = []
+    for pool in await _pools(session, society_id, probe, probe_record.record):
+        candidates = await repository.candidates(
+            session,
+            society_id=pool.society_id,
+            person_id=person_id,
+            digests=pool.digests,
+            roles=SEARCHED_ROLES.get(probe.role, ()),
+            max_postings=MAX_POSTINGS,
+            limit=MAX_CANDIDATES,
+        )
+        others += await persons.get_persons(
+            session, pool.society_id, [c.person_id for c in candidates]
+        )
     today = datetime.date.today()
     scored: list[Scored] = []
     below: list[tuple[uuid.UUID, uuid.UUID]] = []
     links: list[dict[str, Any]] = []
     for other in others:
         kind = link_kind(probe.role, other.role)
-        same_request = (
-            probe.tracing_request_id is not None
-            and probe.tracing_request_id == other.tracing_request_id
-        )
-        if kind is None or same_request or not other.traceable:
+        if kind is None or not _matchable(probe, other):
             continue
         other_record = matching_record(other)
         comparison = matcher.compare(probe_record, other_record)
@@ -194,7 +274,7 @@ async def match_person(
         members: list[StoredPerson] | None = None  # both requests' persons, read once
         mirror = None
         if kind == "sought_enquirer":
-            members = await _request_members(session, society_id, probe, other)
+            members = await _request_members(session, probe, other)
             mirror = _reciprocal(probe, other, members, matcher, threshold)
             if mirror is not None:
                 kind = "reciprocal"
@@ -203,7 +283,7 @@ async def match_person(
         family = None
         if matcher.probability(weight + FAMILY_BITS * FAMILY_PAIRS_COUNTED) >= threshold:
             if members is None:
-                members = await _request_members(session, society_id, probe, other)
+                members = await _request_members(session, probe, other)
             family = _family(probe, other, members, matcher, threshold, mirror)
             if family is not None:
                 weight += family["bits"]
@@ -218,6 +298,9 @@ async def match_person(
             explanation["reciprocal"] = mirror | {"bits": RECIPROCAL_BITS}
         if family is not None:
             explanation["family"] = family
+        partner = next((p.society_id for p in (probe, other) if p.society_id != society_id), None)
+        if partner is not None:
+            explanation = _oriented(explanation, flipped=probe.id != left)
         values = _link_values(
             society_id,
             left,
@@ -230,26 +313,53 @@ async def match_person(
             fingerprint(probe_record.record, other_record),
         )
         values["reviews_required"] = reviews_required(probe, other, minor_age, today)
+        values["partner_society_id"] = partner
         links.append(values)
     if links:
         paired = {v[side] for v in links for side in ("left_person_id", "right_person_id")}
         traced = await repository.lock_traceable(session, sorted(paired))
+        crossing = [
+            (v["left_person_id"], v["right_person_id"]) for v in links if v["partner_society_id"]
+        ]
+        elsewhere = await repository.pairs_held_elsewhere(session, society_id, crossing)
         for values in links:
-            if {values["left_person_id"], values["right_person_id"]} <= traced:
+            pair = (values["left_person_id"], values["right_person_id"])
+            if set(pair) <= traced and pair not in elsewhere:
                 await repository.save_link(session, values)
     await repository.withdraw_links(session, below)
     return sorted(scored, key=lambda candidate: -candidate.probability)
 
 
+def _oriented(explanation: dict[str, Any], *, flipped: bool) -> dict[str, Any]:
+    """The explanation with every aligned name part as [left person's, right person's] (the
+    engine writes [probe's, candidate's]), so that either side's own tokens can be told apart
+    and the other society's withheld."""
+    if not flipped:
+        return explanation | {"oriented": True}
+    fields = {}
+    for name, entry in explanation["fields"].items():
+        if "parts" in entry:
+            entry = entry | {"parts": [[b, a, *rest] for a, b, *rest in entry["parts"]]}
+        fields[name] = entry
+    return explanation | {"fields": fields, "oriented": True}
+
+
 async def _request_members(
-    session: AsyncSession, society_id: uuid.UUID, one: StoredPerson, another: StoredPerson
+    session: AsyncSession, one: StoredPerson, another: StoredPerson
 ) -> list[StoredPerson]:
-    """The active persons of both persons' tracing requests (none unless both have one)."""
+    """The active persons of both persons' tracing requests (none unless both have one), each
+    read in its own society (a shared request's persons are those the grant lets through)."""
     if one.tracing_request_id is None or another.tracing_request_id is None:
         return []
-    people = await persons.list_for_requests(
-        session, society_id, [one.tracing_request_id, another.tracing_request_id]
-    )
+    requests: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for person in (one, another):
+        assert person.tracing_request_id is not None
+        requests.setdefault(person.society_id, []).append(person.tracing_request_id)
+    people = [
+        person
+        for society_id, ids in requests.items()
+        for person in await persons.list_for_requests(session, society_id, ids)
+    ]
     return [person for person in people if person.traceable]
 
 

@@ -74,11 +74,15 @@ async def drain_society(
     minor_age: int = 18,
     batch: int = BATCH,
     stop: asyncio.Event | None = None,
+    batches: int | None = None,
 ) -> Progress:
-    """Work through one society's available jobs until none is left, or until `stop` is set
-    (checked between batches of `batch` jobs, so a worker with a backlog still stops soon)."""
+    """Work through one society's available jobs until none is left, `batches` batches of
+    `batch` jobs were done, or `stop` is set (checked between batches, so a worker with a
+    backlog still stops soon)."""
     progress = Progress()
-    while stop is None or not stop.is_set():
+    done = 0
+    while (stop is None or not stop.is_set()) and (batches is None or done < batches):
+        done += 1
         async with tenant(society_id) as session:
             jobs = await repository.lease_jobs(
                 session, limit=batch, lease=LEASE, max_attempts=MAX_ATTEMPTS
@@ -110,20 +114,37 @@ async def drain(
     *,
     minor_age: int = 18,
     stop: asyncio.Event | None = None,
+    batch: int = BATCH,
 ) -> Progress:
-    """One pass over every society's queue (cut short when `stop` is set)."""
+    """Work through every society's queue until all are empty (cut short when `stop` is set),
+    a batch per society in turn: a society with a large backlog (an archive loaded, a new
+    grant's records) does not hold up the others' matching."""
     async with sessions() as session:
         society_ids = await societies.all_ids(session)
+    matchers: dict[uuid.UUID, Matcher] = {}
     total = Progress()
-    for society_id in society_ids:
-        async with tenant(society_id) as session:
-            society_matcher = await calibration.society_matcher(session, matcher)
-        done = await drain_society(
-            tenant, society_id, society_matcher, threshold, minor_age=minor_age, stop=stop
-        )
-        total.jobs += done.jobs
-        total.links += done.links
-        total.failures += done.failures
+    while society_ids and (stop is None or not stop.is_set()):
+        busy = []
+        for society_id in society_ids:
+            if society_id not in matchers:
+                async with tenant(society_id) as session:
+                    matchers[society_id] = await calibration.society_matcher(session, matcher)
+            done = await drain_society(
+                tenant,
+                society_id,
+                matchers[society_id],
+                threshold,
+                minor_age=minor_age,
+                batch=batch,
+                stop=stop,
+                batches=1,
+            )
+            total.jobs += done.jobs
+            total.links += done.links
+            total.failures += done.failures
+            if done.jobs:
+                busy.append(society_id)
+        society_ids = busy
     return total
 
 

@@ -598,11 +598,13 @@ class MatchJob(SQLModel, table=True):
     __table_args__ = (
         Index(
             "uq_match_job_pending_person",
+            "society_id",
             "person_id",
             unique=True,
             postgresql_where=text("finished_at IS NULL"),
         ),
         Index(None, "society_id", "available_at", postgresql_where=text("finished_at IS NULL")),
+        Index(None, "person_id"),
     )
 
     id: int | None = Field(
@@ -653,8 +655,25 @@ class CandidateLink(SQLModel, table=True):
             "status IN ('proposed', 'confirmed', 'rejected', 'withdrawn')", name="status"
         ),
         CheckConstraint("probability >= 0 AND probability <= 1", name="probability"),
+        CheckConstraint(
+            "partner_society_id IS NULL OR partner_society_id <> society_id",
+            name="another_society",
+        ),
         Index(None, "society_id", "status", "probability"),
         Index(None, "right_person_id"),
+        Index(
+            None,
+            "partner_society_id",
+            "status",
+            "probability",
+            postgresql_where=text("partner_society_id IS NOT NULL"),
+        ),
+        Index(
+            None,
+            "society_id",
+            "partner_society_id",
+            postgresql_where=text("partner_society_id IS NOT NULL"),
+        ),
     )
 
     id: uuid.UUID = _id()
@@ -688,6 +707,19 @@ class CandidateLink(SQLModel, table=True):
     version: int = _version()
     created_at: datetime.datetime = _created()
     updated_at: datetime.datetime = _updated()
+    # Matching under a sharing grant: the society whose shared person is one side of the pair
+    # (the link is stored in the recipient's society). Each side's reviewers confirm for their
+    # side; the pair is confirmed once both societies are in `confirmed_by`.
+    partner_society_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(
+            UUID(as_uuid=True), ForeignKey("society.id", ondelete="RESTRICT"), nullable=True
+        ),
+    )
+    confirmed_by: list[uuid.UUID] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'")),
+    )
 
 
 class CandidateDecision(SQLModel, table=True):

@@ -73,6 +73,12 @@ def admit_society(session: AsyncSession, society_id: uuid.UUID) -> None:
     session.info.setdefault(SESSION_ADMITTED, {})[society_id] = derive(society_id)
 
 
+def society_of(session: AsyncSession) -> uuid.UUID | None:
+    """The society a session is confined to, as its keys were attached."""
+    society: uuid.UUID | None = session.info.get(SESSION_SOCIETY)
+    return society
+
+
 def wrapping_key_for(session: AsyncSession, society_id: uuid.UUID) -> bytes | None:
     """The key wrapping a society's data keys, if the session may use it: its own society's,
     or one admitted for shared records."""

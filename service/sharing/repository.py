@@ -95,6 +95,16 @@ async def active_grants_to(
     return list(await session.exec(statement.order_by(col(SharingGrant.created_at))))
 
 
+async def active_grants_from(session: AsyncSession, owner_id: uuid.UUID) -> list[SharingGrant]:
+    """The grants in force the society gave other societies."""
+    statement = select(SharingGrant).where(
+        SharingGrant.society_id == owner_id,
+        col(SharingGrant.revoked_at).is_(None),
+        col(SharingGrant.valid_until) > func.now(),
+    )
+    return list(await session.exec(statement.order_by(col(SharingGrant.created_at))))
+
+
 async def read_shared(session: AsyncSession, owners: Sequence[uuid.UUID]) -> None:
     """Turn shared reading on for the rest of the transaction, and admit the owners' keys so
     their shared records can be decrypted."""

@@ -16,16 +16,15 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from schemas.enums import PersonRole
 from schemas.sharing import (
     SharedField,
     SharedPersonPublic,
-    SharedRecordKind,
     SharingGrantCreate,
     SharingGrantPublic,
     TransferChannel,
     TransferPublic,
 )
+from service.candidates import repository as candidates
 from service.db.models import Person, SharingGrant, Transfer
 from service.errors import Conflict, Forbidden, NotFound, invalid_fields
 from service.http import Cursor, require_if_match
@@ -35,6 +34,7 @@ from service.persons.service import person_public
 from service.persons.views import may_see_person
 from service.principal import Principal
 from service.sharing import repository
+from service.sharing.rules import covers
 from service.societies import repository as societies
 from service.tracing import repository as tracing
 
@@ -47,22 +47,6 @@ FIELD_KEYS: dict[SharedField, tuple[str, ...]] = {
 def is_active(grant: SharingGrant, now: datetime.datetime) -> bool:
     """Neither revoked nor lapsed."""
     return grant.revoked_at is None and grant.valid_until > now
-
-
-def record_kind(role: str) -> SharedRecordKind:
-    """The category a person falls in: a registration, or part of a tracing request."""
-    if role == PersonRole.REGISTRATION:
-        return SharedRecordKind.REGISTRATION
-    return SharedRecordKind.TRACING_REQUEST
-
-
-def covers(grant: SharingGrant, person: Person | PersonRecord) -> bool:
-    """Whether a grant covers a person (the same rule row-level security applies)."""
-    return grant.society_id == person.society_id and (
-        record_kind(person.role).value in grant.record_kinds
-        or (person.tracing_request_id is not None)
-        and person.tracing_request_id in grant.tracing_request_ids
-    )
 
 
 def shareable(record: PersonRecord, scopes: Iterable[str]) -> bool:
@@ -158,7 +142,7 @@ async def create_grant(
     for request_id in body.tracing_request_ids:
         if await tracing.get_request(session, principal.society_id, request_id) is None:
             raise invalid_fields(f"no tracing request {request_id}", "tracing_request_ids")
-    return await repository.insert_grant(
+    grant = await repository.insert_grant(
         session,
         SharingGrant(
             society_id=principal.society_id,
@@ -172,6 +156,10 @@ async def create_grant(
             created_by=principal.subject,
         ),
     )
+    # The recipient matches what it is now shared against its own persons; its own persons
+    # probe the shared ones as they are next matched.
+    await candidates.enqueue_granted(session, grant.id)
+    return grant
 
 
 def in_order(fields: Iterable[SharedField]) -> list[SharedField]:
@@ -206,7 +194,11 @@ async def revoke_grant(
     require_if_match(if_match, grant.version)
     if grant.revoked_at is not None:
         raise Conflict("the grant is revoked already")
-    return await repository.revoke_grant(session, grant, principal.subject, reason)
+    revoked = await repository.revoke_grant(session, grant, principal.subject, reason)
+    await candidates.withdraw_partner_links(
+        session, revoked.recipient_society_id, revoked.society_id
+    )
+    return revoked
 
 
 async def _open_shared(

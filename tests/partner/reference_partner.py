@@ -27,12 +27,17 @@ so it is also the worked example of an integration. The flow:
       pair, announced on the society's feed as `candidate.proposed`.
    d. Shared records: `GET /v1/shared/persons` lists the persons other societies' grants let the
       partner read, each with exactly the granted fields; it keeps local copies.
-   e. Tombstones: `person.erased` (delete that person) and `grant.revoked` (delete everything
+   e. Candidates: on each `candidate.proposed` it reads the link (`GET /v1/candidate-links/{id}`,
+      scope `candidates:read`). A link with a `partner_society` was matched across societies
+      under a grant: our person is shown, the other society's only by reference until both
+      societies' reviewers confirm.
+   f. Tombstones: `person.erased` (delete that person) and `grant.revoked` (delete everything
       received under that grant) are applied to the local copies.
 
-   It runs until it has read shared records and every `--wait-for` event type was delivered
-   and acknowledged (or `--timeout` passes: exit code 1), reads `/v1/shared/persons` once more,
-   and writes what it observed as JSON to `--out`.
+   It runs until it has read shared records, every `--wait-for` event type was delivered
+   and acknowledged, and no message came for `--quiet` seconds (or `--timeout` passes: exit
+   code 1), reads `/v1/shared/persons` once more, and writes what it observed as JSON to
+   `--out`.
 
        python reference_partner.py run --base-url https://kintrace.example.org \\
            --client-id kc-drk-... --key-file drk.pem --out observed.json \\
@@ -221,6 +226,11 @@ class Kintrace:
         subscription: dict[str, Any] = self.call("POST", "/v1/webhook-subscriptions", {"url": url})
         return subscription
 
+    def candidate_link(self, link_id: str) -> dict[str, Any]:
+        """A candidate link on our records, as our society may see it."""
+        link: dict[str, Any] = self.call("GET", f"/v1/candidate-links/{link_id}")
+        return link
+
     def shared_persons(self) -> list[dict[str, Any]]:
         """Every person other societies share with us now, page after page."""
         persons: list[dict[str, Any]] = []
@@ -255,6 +265,8 @@ class WebhookReceiver:
         self.deliveries: list[dict[str, Any]] = []  # every delivery and how it was answered
         self.acknowledged: set[str] = set()  # event types answered 200 at least once
         self._processed: set[str] = set()  # webhook ids
+        self._answered: set[str] = set()  # webhook ids answered 200
+        self.last_delivery = time.monotonic()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -283,6 +295,7 @@ class WebhookReceiver:
             self._log(headers.get("webhook-id"), None, verified=False, answer=401)
             return 401
         webhook_id = headers["webhook-id"]
+        self.last_delivery = time.monotonic()
         with self._lock:
             first = webhook_id not in self._processed
             if first:
@@ -291,10 +304,18 @@ class WebhookReceiver:
             answer = 503 if first and self.simulate_lost_acks else 200
             if answer == 200:
                 self.acknowledged.add(payload["type"])
+                self._answered.add(webhook_id)
             self._log(
                 webhook_id, payload["type"], verified=True, answer=answer, duplicate=not first
             )
         return answer
+
+    def settled(self, quiet_seconds: float) -> bool:
+        """Every message processed has been acknowledged (none is still to come again) and
+        nothing arrived for `quiet_seconds` (events that come in bursts have all come)."""
+        with self._lock:
+            answered = self._processed <= self._answered
+        return answered and time.monotonic() - self.last_delivery >= quiet_seconds
 
     def _log(self, webhook_id: str | None, event_type: str | None, **how: Any) -> None:
         self.deliveries.append({"webhook_id": webhook_id, "type": event_type, **how})
@@ -349,8 +370,14 @@ FOUND_MOTHER = {
 }
 
 
-def handle_event(event: dict[str, Any], held: dict[str, dict[str, Any]]) -> None:
-    """Act on one (verified, first-seen) event. `held` are our copies of shared persons."""
+def handle_event(
+    event: dict[str, Any],
+    held: dict[str, dict[str, Any]],
+    kintrace: Kintrace,
+    candidates: list[dict[str, Any]],
+) -> None:
+    """Act on one (verified, first-seen) event. `held` are our copies of shared persons;
+    proposed candidates are read and kept in `candidates`."""
     data = event["data"]
     if event["type"] in TOMBSTONES:
         dropped = held.pop(data["person_id"], None)
@@ -360,7 +387,14 @@ def handle_event(event: dict[str, Any], held: dict[str, dict[str, Any]]) -> None
         for person_id in under:
             del held[person_id]
         say(f"grant.revoked: deleted {len(under)} record(s) received under {data['grant_id']}")
-    else:  # candidate.* and decision.recorded: our caseworkers follow up in Kintrace
+    elif event["type"] == "candidate.proposed":
+        link = kintrace.candidate_link(data["link_id"])
+        candidates.append(link)
+        across = (
+            f" across societies with {link['partner_society']}" if link["partner_society"] else ""
+        )
+        say(f"candidate.proposed: link {link['id']}{across}")
+    else:  # other candidate.* and decision.recorded: our caseworkers follow up in Kintrace
         say(f"{event['type']}: link {data.get('link_id')} of {data.get('society')}")
 
 
@@ -371,6 +405,7 @@ def run(args: argparse.Namespace) -> int:
     waited_for = set(args.wait_for)
     held: dict[str, dict[str, Any]] = {}
     events: list[dict[str, Any]] = []
+    candidates: list[dict[str, Any]] = []
     observed: dict[str, Any] = {"client_id": args.client_id}
     try:
         with WebhookReceiver(args.simulate_lost_acks) as receiver:
@@ -397,8 +432,12 @@ def run(args: argparse.Namespace) -> int:
                 while not receiver.events.empty():
                     event = receiver.events.get()
                     events.append(event)
-                    handle_event(event, held)
-                if shared_read and waited_for <= receiver.acknowledged:
+                    handle_event(event, held, kintrace, candidates)
+                if (
+                    shared_read
+                    and waited_for <= receiver.acknowledged
+                    and receiver.settled(args.quiet)
+                ):
                     break
                 time.sleep(POLL_SECONDS)
             missing = sorted(waited_for - receiver.acknowledged)
@@ -409,6 +448,7 @@ def run(args: argparse.Namespace) -> int:
                 "shared_at_end": kintrace.shared_persons(),
                 "held_at_end": sorted(held),
                 "events": events,
+                "candidates": candidates,
                 "deliveries": receiver.deliveries,
             }
     finally:
@@ -443,6 +483,9 @@ def main(argv: list[str] | None = None) -> int:
         "--wait-for", action="append", default=[], help="An event type to wait for (repeat)."
     )
     exchange.add_argument("--timeout", type=float, default=60.0, help="Give up after seconds.")
+    exchange.add_argument(
+        "--quiet", type=float, default=2.0, help="Seconds without a message before finishing."
+    )
     exchange.add_argument(
         "--simulate-lost-acks",
         action="store_true",

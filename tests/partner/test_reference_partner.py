@@ -329,8 +329,21 @@ def create(http: httpx.Client, path: str, body: dict[str, Any], headers: dict[st
     return response
 
 
+# Luxembourg registered the woman the partner's enquirer seeks, written yet another way: the
+# grant lets the partner's society match her against its own sought mother.
+LUX_MOTHER = {
+    "registration_kind": "safe_and_well",
+    "names": [{"full_name": "Fatima Hassan"}],
+    "sex": "female",
+    "birth_date": {"text": "1960-03-07"},
+    "birth_place": {"text": "Aleppo"},
+    "father_name": "Hassan Mahmoud",
+}
+
+
 def lux_records(http: httpx.Client, supervisor: dict[str, str]) -> dict[str, Any]:
-    """Two registrations (`to_erase`, `kept`) and a tracing request, in Luxembourg."""
+    """Three registrations (`to_erase`, `kept`, `mother`) and a tracing request, in
+    Luxembourg."""
     headers = supervisor | {"Kintrace-Purpose": "tracing"}
     to_erase = {
         "registration_kind": "safe_and_well",
@@ -364,6 +377,7 @@ def lux_records(http: httpx.Client, supervisor: dict[str, str]) -> dict[str, Any
     return {
         "to_erase": create(http, "/v1/registrations", to_erase, headers).json(),
         "kept": create(http, "/v1/registrations", kept, headers).json(),
+        "mother": create(http, "/v1/registrations", LUX_MOTHER, headers).json(),
         "request": create(http, "/v1/tracing-requests", request, headers).json(),
     }
 
@@ -422,6 +436,7 @@ def test_the_partner_exchanges_records_and_sees_erasure_and_revocation_propagate
         dpo = sign_in(http, "dpo@lux")
         held = lux_records(http, supervisor)
         erased_id, kept_id = held["to_erase"]["id"], held["kept"]["id"]
+        mother_id = held["mother"]["id"]
 
         with PartnerProcess(
             "run",
@@ -432,6 +447,7 @@ def test_the_partner_exchanges_records_and_sees_erasure_and_revocation_propagate
             "--wait-for", "candidate.proposed",
             "--wait-for", "person.erased",
             "--wait-for", "grant.revoked",
+            "--wait-for", "candidate.withdrawn",
             "--timeout", str(PARTNER_TIMEOUT),
             "--simulate-lost-acks",
             cwd=tmp_path,
@@ -456,7 +472,8 @@ def test_the_partner_exchanges_records_and_sees_erasure_and_revocation_propagate
             assert granted.status_code == 201, granted.text
             grant = granted.json()
 
-            wait_until_sent(http, dpo, {erased_id, kept_id}, setup.client_id)
+            wait_until_sent(http, dpo, {erased_id, kept_id, mother_id}, setup.client_id)
+            partner.wait_for(r"candidate.proposed: link \S+ across societies with lux", 60)
             erased = http.post(
                 f"/v1/persons/{erased_id}/erasure",
                 json={"reason": "erasure requested by the person"},
@@ -479,12 +496,13 @@ def test_the_partner_exchanges_records_and_sees_erasure_and_revocation_propagate
 
     # It read exactly the granted fields of the shared registrations, nothing of a request.
     read = {person["id"]: person for person in observed["shared_read"]}
-    assert set(read) == {erased_id, kept_id}
+    assert set(read) == {erased_id, kept_id, mother_id}
+    by_id = {held[name]["id"]: held[name] for name in ("to_erase", "kept", "mother")}
     for person_id, person in read.items():
         assert set(person) == SHARED_BASE | set(GRANTED)
         assert person["fields"] == GRANTED
         assert (person["society"], person["grant_id"]) == (LUX, grant["id"])
-        original = held["to_erase"] if person_id == erased_id else held["kept"]
+        original = by_id[person_id]
         assert {field: person[field] for field in GRANTED} == {f: original[f] for f in GRANTED}
     request_persons = {p["id"] for p in held["request"]["persons"]}
     assert not request_persons & set(read), "tracing requests were not granted"
@@ -511,6 +529,26 @@ def test_the_partner_exchanges_records_and_sees_erasure_and_revocation_propagate
     assert [data["grant_id"] for data in of_type("grant.revoked")] == [grant["id"]]
     proposed = of_type("candidate.proposed")
     assert proposed and {data["society"] for data in proposed} == {DRK}
+
+    # Its sought mother (and its own registration of her) matched Luxembourg's registration
+    # under the grant: it saw its own person and of Luxembourg's only the reference.
+    crossing = [link for link in observed["candidates"] if link["partner_society"]]
+    assert {link["kind"] for link in crossing} >= {"sought_registration"}
+    for link in crossing:
+        assert link["partner_society"] == LUX and link["status"] == "proposed"
+        assert mother_id in (link["left_person_id"], link["right_person_id"])
+        theirs, ours = (
+            ("left", "right") if link["left_person_id"] == mother_id else ("right", "left")
+        )
+        assert link[theirs] is None and link[ours]["id"] != mother_id
+        assert link["partner_person"] is None
+        withheld = 0 if theirs == "left" else 1
+        assert all(
+            part[withheld] is None for part in link["explanation"]["fields"]["name"]["parts"]
+        )
+        assert "Fatima Hassan" not in json.dumps(link, ensure_ascii=False)
+    withdrawn = {data["link_id"] for data in of_type("candidate.withdrawn")}
+    assert withdrawn == {link["id"] for link in crossing}, "revoking the grant withdrew them"
 
     # The tombstones emptied its copies, and nothing is shared with it any more.
     assert observed["held_at_end"] == []

@@ -332,3 +332,24 @@ async def test_a_worker_with_a_backlog_stops_between_batches(client, runtime, ca
         runtime.tenant_session, caseworker.society_id, Matcher(), THRESHOLD
     )
     assert rest.jobs == 2
+
+
+async def test_societies_take_turns_a_batch_at_a_time(client, runtime, staff, caseworker):
+    """A society with a backlog does not hold up another's matching: one batch each in turn."""
+    other = await staff(("caseworker",), society="other")
+    await make_pair(client)  # three jobs in `local`
+    body = tracing_request(persons=[enquirer(), MOTHER])
+    for path, payload in (("/v1/tracing-requests", body), ("/v1/registrations", FOUND)):
+        created = await client.post(path, json=payload, headers=other.headers())
+        assert created.status_code == 201, created.text
+    turns: list[uuid.UUID] = []
+
+    def tenant(society_id):
+        if not turns or turns[-1] != society_id:
+            turns.append(society_id)
+        return runtime.tenant_session(society_id)
+
+    done = await worker.drain(runtime.sessions, tenant, Matcher(), THRESHOLD, batch=1)
+    assert done.jobs == 6
+    mine, theirs = caseworker.society_id, other.society_id
+    assert turns[:6] in ([mine, theirs] * 3, [theirs, mine] * 3)
