@@ -14,7 +14,9 @@ the partner reads it and records its reviewers' decisions on it (`partner_read`,
 `partner_review`), and each side's reviewers confirm it for their side (`confirmed_by`). A
 recipient may share-lock a shared person (`person.shared_lock`) so that a withdrawal committing
 meanwhile waits for the link to be stored, and then withdraws it; it can never update one.
-Feed events of a cross-society link go to both societies' feeds (`cross_feed`).
+Feed events of a cross-society link go to both societies' feeds (`cross_feed`). The shared-read
+policies of names and data keys (0015) are recreated to test the society first, as the keys'
+policy does, so that a society's own rows skip the per-row person lookup.
 
 Revision ID: 0017
 Revises: 0016
@@ -50,6 +52,15 @@ LINKED = (
     f"(l.society_id = {CURRENT} AND l.partner_society_id = {{other}}) OR "
     f"(l.partner_society_id = {CURRENT} AND l.society_id = {{other}}))"
 )
+
+
+def _shared_follower(table: str, column: str) -> str:
+    """A row of another society that follows its person into a shared-reading transaction."""
+    return (
+        "current_setting('kintrace.shared_read', true) = 'on' "
+        f"AND society_id <> {CURRENT} "
+        f"AND EXISTS (SELECT 1 FROM person p WHERE p.id = {table}.{column})"
+    )
 
 
 def _links() -> None:
@@ -97,9 +108,16 @@ def _links() -> None:
 def _keys_and_jobs() -> None:
     op.execute(
         "CREATE POLICY shared_read ON person_key AS PERMISSIVE FOR SELECT TO PUBLIC "
-        "USING (current_setting('kintrace.shared_read', true) = 'on' "
-        "AND EXISTS (SELECT 1 FROM person p WHERE p.id = person_key.person_id))"
+        f"USING ({_shared_follower('person_key', 'person_id')})"
     )
+    # The names and data keys of 0015 follow their person the same way; the society test first
+    # spares the society's own rows the per-row person lookup in a shared-reading transaction.
+    for table, column in (("person_name", "person_id"), ("data_key", "owner_id")):
+        op.execute(f"DROP POLICY shared_read ON {table}")
+        op.execute(
+            f"CREATE POLICY shared_read ON {table} AS PERMISSIVE FOR SELECT TO PUBLIC "
+            f"USING ({_shared_follower(table, column)})"
+        )
     op.execute(
         "CREATE POLICY shared_lock ON person AS PERMISSIVE FOR UPDATE TO PUBLIC "
         f"USING ({SHARED_PERSON}) WITH CHECK (false)"
@@ -201,6 +219,13 @@ def downgrade() -> None:
     )
     op.execute("DROP POLICY shared_lock ON person")
     op.execute("DROP POLICY shared_read ON person_key")
+    for table, column in (("person_name", "person_id"), ("data_key", "owner_id")):
+        op.execute(f"DROP POLICY shared_read ON {table}")
+        op.execute(
+            f"CREATE POLICY shared_read ON {table} AS PERMISSIVE FOR SELECT TO PUBLIC "
+            "USING (current_setting('kintrace.shared_read', true) = 'on' AND EXISTS "
+            f"(SELECT 1 FROM person p WHERE p.id = {table}.{column}))"
+        )
     op.execute("DROP POLICY partner_review ON candidate_link")
     op.execute("DROP POLICY partner_read ON candidate_link")
     op.drop_index(

@@ -198,9 +198,11 @@ async def _probe(
 
 
 async def _read_shared(session: AsyncSession, society_id: uuid.UUID) -> list[uuid.UUID]:
-    """Turn shared reading on; the societies sharing with `society_id` under a grant in force."""
+    """The societies sharing with `society_id` under a grant in force; shared reading is
+    turned on when there is any."""
     owners = sorted({g.society_id for g in await sharing.active_grants_to(session, society_id)})
-    await sharing.read_shared(session, owners)
+    if owners:
+        await sharing.read_shared(session, owners)
     return owners
 
 
