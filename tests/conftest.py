@@ -49,6 +49,13 @@ configure_logging("INFO", as_json=True)
 TEST_PASSWORD = "correct horse battery staple"
 DEFAULT_SOCIETY = "local"
 
+# Tests that run `kintrace serve` with its own embedded PostgreSQL, whatever server the suite
+# uses: they run in the embedded pass; against an external server they would repeat it exactly.
+EMBEDDED_ONLY = pytest.mark.skipif(
+    bool(os.environ.get("TEST_DATABASE_URL")),
+    reason="starts its own embedded PostgreSQL (run in the embedded pass)",
+)
+
 
 @contextlib.contextmanager
 def _server_database() -> Iterator[str]:

@@ -9,7 +9,8 @@ one shared person and revokes the grant. The societies, users and the partner cl
 public key only) are made with the `kintrace` CLI; no database row is touched otherwise.
 
 The service runs with its embedded PostgreSQL in a temporary folder and one worker (matching
-and webhook delivery), as in `tests/service/test_serve_process.py`.
+and webhook delivery), as in `tests/service/test_serve_process.py`, in the suite's embedded pass
+(against an external server it would repeat that pass exactly).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import pyotp
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from tests.conftest import EMBEDDED_ONLY
 from tests.partner.reference_partner import PartnerKey, request_token
 from tests.service.test_embedded import postgres_processes
 from tests.service.test_serve_process import free_port
@@ -228,6 +230,7 @@ def test_the_partner_imports_nothing_of_the_service() -> None:
 # --- the token endpoint knows the partner by its public key only ---------------------------------
 
 
+@EMBEDDED_ONLY
 def test_an_assertion_signed_with_a_key_the_service_does_not_know_is_refused(
     service: Service, setup: Setup
 ) -> None:
@@ -426,6 +429,7 @@ def wait_until_sent(http: httpx.Client, dpo: dict[str, str], ids: set[str], clie
     raise AssertionError("the partner did not read the shared records")
 
 
+@EMBEDDED_ONLY
 def test_the_partner_exchanges_records_and_sees_erasure_and_revocation_propagate(
     service: Service, setup: Setup, tmp_path: Path
 ) -> None:

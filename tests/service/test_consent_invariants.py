@@ -234,7 +234,7 @@ async def check_invariants(case: Case, actors: dict, connection) -> None:
 
 
 @settings(
-    max_examples=30,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

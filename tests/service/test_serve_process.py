@@ -17,6 +17,7 @@ import httpx
 import psutil
 import pytest
 
+from tests.conftest import EMBEDDED_ONLY
 from tests.service.payloads import (
     REGISTERED_MOTHER,
     SOUGHT_MOTHER,
@@ -123,6 +124,7 @@ def stop(process: subprocess.Popen[str], sig: int = signal.SIGINT) -> tuple[int,
     return process.returncode, output
 
 
+@EMBEDDED_ONLY
 def test_serve_starts_ready_and_stops_leaving_nothing_behind(data_dir):
     port = free_port()
     process = serve(data_dir, port)
@@ -169,6 +171,7 @@ def wait_for_candidates(port: int, headers: dict[str, str]) -> list[dict[str, ob
     raise AssertionError("no candidate link was proposed")
 
 
+@EMBEDDED_ONLY
 def test_kill_9_then_restart_then_stop_leaves_nothing_behind(data_dir):
     """The worker serve started proposes the pair; kill -9 of serve takes the worker with it;
     the next serve adopts the orphaned PostgreSQL, serves the data, and stops cleanly."""
