@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+from collections.abc import Collection
 from typing import Any
 
 from matching import FuzzyDate, PersonName, PersonRecord
@@ -66,3 +68,27 @@ def matching_record(person: StoredPerson) -> PersonRecord:
         mother_name=personal.mother_name,
         last_known_place=_place(personal.last_known_place),
     )
+
+
+# The engine's fields and the grant field that lets each cross a society border.
+GRANTED_BY = {
+    "sex": "sex",
+    "birth_date": "birth_date",
+    "birth_place": "birth_place",
+    "nationality": "nationalities",
+    "father_name": "father_name",
+    "mother_name": "mother_name",
+    "last_known_place": "last_known_place",
+}
+
+
+def granted_record(record: PersonRecord, fields: Collection[str]) -> PersonRecord | None:
+    """A shared person as matching across societies may compare it: only the fields the
+    grants share (a field compared reveals itself through the explanation and the score), and
+    none at all without its names."""
+    if "names" not in fields:
+        return None
+    withheld: dict[str, Any] = {
+        name: None for name, field in GRANTED_BY.items() if field not in fields
+    }
+    return dataclasses.replace(record, **withheld)

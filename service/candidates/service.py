@@ -23,7 +23,7 @@ import datetime
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -32,7 +32,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from matching import Matcher, PersonRecord
 from schemas.enums import PersonRole, RegistrationKind
 from service.candidates import keys, repository
-from service.candidates.records import matching_record
+from service.candidates.records import granted_record, matching_record
+from service.db.models import SharingGrant
 from service.persons import repository as persons
 from service.persons.records import PersonRecord as StoredPerson
 from service.sharing import repository as sharing
@@ -173,6 +174,10 @@ class Scored:
     proposed: bool
 
 
+# What matching may compare of a person (None: nothing, see `_compared`).
+RecordOf = Callable[[StoredPerson], PersonRecord | None]
+
+
 @dataclass(frozen=True, slots=True)
 class Pool:
     """Where a probe looks for candidates: one society's keys, probed with its HMAC key."""
@@ -181,42 +186,25 @@ class Pool:
     digests: list[bytes]
 
 
-async def _probe(
-    session: AsyncSession, society_id: uuid.UUID, person_id: uuid.UUID
-) -> StoredPerson | None:
-    """The person a match job names: the society's own, or one another society shares with it
-    (shared reading is then on for the rest of the transaction)."""
-    found = await persons.get_persons(session, society_id, [person_id])
-    if found:
-        return found[0]
-    await _read_shared(session, society_id)
-    row = await sharing.shared_person(session, society_id, person_id)
-    if row is None:
-        return None
-    shared = await persons.get_persons(session, row.society_id, [person_id])
-    return shared[0] if shared else None
+async def _read_shared(session: AsyncSession, society_id: uuid.UUID) -> list[SharingGrant]:
+    """The grants in force other societies gave `society_id`; shared reading is turned on
+    when there is any."""
+    grants = await sharing.active_grants_to(session, society_id)
+    if grants:
+        await sharing.read_shared(session, sorted({grant.society_id for grant in grants}))
+    return grants
 
 
-async def _read_shared(session: AsyncSession, society_id: uuid.UUID) -> list[uuid.UUID]:
-    """The societies sharing with `society_id` under a grant in force; shared reading is
-    turned on when there is any."""
-    owners = sorted({g.society_id for g in await sharing.active_grants_to(session, society_id)})
-    if owners:
-        await sharing.read_shared(session, owners)
-    return owners
-
-
-async def _pools(
-    session: AsyncSession, society_id: uuid.UUID, probe: StoredPerson, record: PersonRecord
-) -> list[Pool]:
-    """The society's own keys; for its own person (not sensitive), also the keys of every
-    society sharing with it. A shared person is matched against the society's own only."""
-    pools = [Pool(society_id, keys.lookup_digests(keys.secret_of(session), record))]
-    if probe.society_id != society_id or probe.personal.sensitive:
-        return pools
-    for owner in await _read_shared(session, society_id):
-        pools.append(Pool(owner, keys.lookup_digests(keys.secret_for(session, owner), record)))
-    return pools
+def _compared(
+    person: StoredPerson, society_id: uuid.UUID, grants: Sequence[SharingGrant]
+) -> PersonRecord | None:
+    """What matching compares of a person: all of the society's own; of a shared person only
+    the fields the grants covering it share (None without its names)."""
+    record = matching_record(person)
+    if person.society_id == society_id:
+        return record
+    fields = {field for grant in grants if covers(grant, person) for field in grant.fields}
+    return granted_record(record, fields)
 
 
 def _matchable(probe: StoredPerson, other: StoredPerson) -> bool:
@@ -229,6 +217,52 @@ def _matchable(probe: StoredPerson, other: StoredPerson) -> bool:
     across = probe.society_id != other.society_id
     sensitive = probe.personal.sensitive or other.personal.sensitive
     return not same_request and other.traceable and not (across and sensitive)
+
+
+async def _candidates(
+    session: AsyncSession, society_id: uuid.UUID, probe: StoredPerson, record: PersonRecord
+) -> tuple[list[StoredPerson], list[SharingGrant]]:
+    """The persons sharing keys with the probe: the society's own, and, for its own probe (not
+    sensitive), those of every society sharing with it (their keys probed with that society's
+    HMAC key); a shared probe is looked up among the society's own only. With the grants read."""
+    pools = [Pool(society_id, keys.lookup_digests(keys.secret_of(session), record))]
+    grants: list[SharingGrant] = []
+    if probe.society_id == society_id and not probe.personal.sensitive:
+        grants = await _read_shared(session, society_id)
+        for owner in sorted({grant.society_id for grant in grants}):
+            secret = keys.secret_for(session, owner)
+            pools.append(Pool(owner, keys.lookup_digests(secret, record)))
+    found: list[StoredPerson] = []
+    for pool in pools:
+        candidates = await repository.candidates(
+            session,
+            society_id=pool.society_id,
+            person_id=probe.id,
+            digests=pool.digests,
+            roles=SEARCHED_ROLES.get(probe.role, ()),
+            max_postings=MAX_POSTINGS,
+            limit=MAX_CANDIDATES,
+        )
+        found += await persons.get_persons(
+            session, pool.society_id, [c.person_id for c in candidates]
+        )
+    return found, grants
+
+
+async def _probe(
+    session: AsyncSession, society_id: uuid.UUID, person_id: uuid.UUID
+) -> tuple[StoredPerson | None, list[SharingGrant]]:
+    """The person a match job names: the society's own, or one another society shares with it
+    (shared reading is then on for the rest of the transaction, and the grants are returned)."""
+    found = await persons.get_persons(session, society_id, [person_id])
+    if found:
+        return found[0], []
+    grants = await _read_shared(session, society_id)
+    row = await sharing.shared_person(session, society_id, person_id) if grants else None
+    if row is None:
+        return None, grants
+    shared = await persons.get_persons(session, row.society_id, [person_id])
+    return (shared[0] if shared else None), grants
 
 
 async def match_person(
@@ -244,40 +278,35 @@ async def match_person(
     Returns every candidate compared, most probable first (`proposed`: a link was proposed or
     refreshed). Decided links are left as decided.
     """
-    probe = await _probe(session, society_id, person_id)
+    probe, grants = await _probe(session, society_id, person_id)
     if probe is None or not probe.traceable:
         return []
-    probe_record = matcher.prepare(matching_record(probe))
-    others: list[StoredPerson] = []
-    for pool in await _pools(session, society_id, probe, probe_record.record):
-        candidates = await repository.candidates(
-            session,
-            society_id=pool.society_id,
-            person_id=person_id,
-            digests=pool.digests,
-            roles=SEARCHED_ROLES.get(probe.role, ()),
-            max_postings=MAX_POSTINGS,
-            limit=MAX_CANDIDATES,
-        )
-        others += await persons.get_persons(
-            session, pool.society_id, [c.person_id for c in candidates]
-        )
+    compared = _compared(probe, society_id, grants)
+    if compared is None:
+        return []
+    probe_record = matcher.prepare(compared)
+    others, more_grants = await _candidates(session, society_id, probe, probe_record.record)
+    grants = grants or more_grants
+
+    def record_of(person: StoredPerson) -> PersonRecord | None:
+        return _compared(person, society_id, grants)
+
     today = datetime.date.today()
     scored: list[Scored] = []
     below: list[tuple[uuid.UUID, uuid.UUID]] = []
     links: list[dict[str, Any]] = []
     for other in others:
         kind = link_kind(probe.role, other.role)
-        if kind is None or not _matchable(probe, other):
+        other_record = record_of(other)
+        if kind is None or other_record is None or not _matchable(probe, other):
             continue
-        other_record = matching_record(other)
         comparison = matcher.compare(probe_record, other_record)
         weight, probability = comparison.match_weight, comparison.probability
         members: list[StoredPerson] | None = None  # both requests' persons, read once
         mirror = None
         if kind == "sought_enquirer":
             members = await _request_members(session, probe, other)
-            mirror = _reciprocal(probe, other, members, matcher, threshold)
+            mirror = _reciprocal(probe, other, members, matcher, threshold, record_of)
             if mirror is not None:
                 kind = "reciprocal"
                 weight += RECIPROCAL_BITS
@@ -286,7 +315,7 @@ async def match_person(
         if matcher.probability(weight + FAMILY_BITS * FAMILY_PAIRS_COUNTED) >= threshold:
             if members is None:
                 members = await _request_members(session, probe, other)
-            family = _family(probe, other, members, matcher, threshold, mirror)
+            family = _family(probe, other, members, matcher, threshold, mirror, record_of)
             if family is not None:
                 weight += family["bits"]
                 probability = matcher.probability(weight)
@@ -371,6 +400,7 @@ def _reciprocal(
     members: list[StoredPerson],
     matcher: Matcher,
     threshold: float,
+    record_of: RecordOf,
 ) -> dict[str, Any] | None:
     """If the pair is a sought person and another request's enquirer, whether the mirror pair
     holds too: the sought person's own enquirer is sought in the other request (`members`:
@@ -390,7 +420,10 @@ def _reciprocal(
     best: dict[str, Any] | None = None
     for seeker in seekers:
         for candidate in sought_back:
-            comparison = matcher.compare(matching_record(seeker), matching_record(candidate))
+            pair = (record_of(seeker), record_of(candidate))
+            if pair[0] is None or pair[1] is None:
+                continue
+            comparison = matcher.compare(pair[0], pair[1])
             if comparison.probability >= threshold and (
                 best is None or comparison.probability > best["probability"]
             ):
@@ -409,6 +442,7 @@ def _family(
     matcher: Matcher,
     threshold: float,
     mirror: dict[str, Any] | None,
+    record_of: RecordOf,
 ) -> dict[str, Any] | None:
     """When both persons belong to tracing requests, the other members of the two requests
     (`members`: their active persons) who match each other (one-to-one, most probable first):
@@ -423,7 +457,10 @@ def _family(
         for another in theirs:
             if {one.id, another.id} & already:
                 continue
-            score = matcher.compare(matching_record(one), matching_record(another)).probability
+            records = (record_of(one), record_of(another))
+            if records[0] is None or records[1] is None:
+                continue
+            score = matcher.compare(records[0], records[1]).probability
             if score >= threshold:
                 agreeing.append((score, one.id, another.id))
     chosen: list[tuple[float, uuid.UUID, uuid.UUID]] = []

@@ -24,6 +24,8 @@ from tests.service.payloads import (
 from tests.service.sharing.test_sharing import DE, LU, grant, later
 
 THRESHOLD = 0.5
+# What Luxembourg shares of its requests in most tests: enough to tell the mother apart.
+MATCHING_FIELDS = ["names", "sex", "birth_date", "birth_place", "father_name"]
 
 
 @pytest.fixture
@@ -79,8 +81,8 @@ async def queue(client, who) -> list[dict]:
     return response.json()["items"]
 
 
-async def share_requests(client, lux, **body) -> dict:
-    return await grant(client, lux, record_kinds=["tracing_request"], fields=["names"], **body)
+async def share_requests(client, lux, fields=MATCHING_FIELDS) -> dict:
+    return await grant(client, lux, record_kinds=["tracing_request"], fields=fields)
 
 
 async def test_without_a_grant_nothing_is_matched_across(bare_client, runtime, lux, drk):
@@ -178,7 +180,7 @@ async def test_both_societies_confirm_before_the_recipient_sees_the_granted_fiel
     german = (await bare_client.get(path, headers=drk["reviewer"].headers("review"))).json()
     shown = german["partner_person"]
     assert shown["id"] == sought["id"] and shown["society"] == LU
-    assert shown["fields"] == ["names"] and "birth_date" not in shown
+    assert shown["fields"] == MATCHING_FIELDS and "last_known_place" not in shown
     assert shown["names"][0]["full_name"] == "فاطمة حسن"
     request = await bare_client.get(
         f"/v1/tracing-requests/{sought['tracing_request_id']}",
@@ -353,3 +355,22 @@ async def test_a_society_cannot_queue_another_societys_person(bare_client, runti
                 text("INSERT INTO match_job (society_id, person_id) VALUES (:s, :p)"),
                 params={"s": drk["supervisor"].society_id, "p": uuid.UUID(registered["id"])},
             )
+
+
+async def test_only_the_granted_fields_are_compared(bare_client, runtime, lux, drk):
+    """A compared field would show itself in the explanation and the score: with names, sex and
+    father's name granted, the shared person's birth date and place are not compared."""
+    latin = [{"full_name": "Fatma Hasan", "kind": "primary"}]
+    await seek_mother(bare_client, lux, names=latin, father_name="Hassan Mahmoud")
+    await share_requests(bare_client, lux, fields=["names", "sex", "father_name"])
+    await register_mother(bare_client, drk)
+    await drain(runtime)
+    (link,) = await queue(bare_client, drk["reviewer"])
+    detail = await bare_client.get(
+        f"/v1/candidate-links/{link['id']}", headers=drk["reviewer"].headers("review")
+    )
+    levels = {
+        name: entry["level"] for name, entry in detail.json()["explanation"]["fields"].items()
+    }
+    compared = {name for name, level in levels.items() if level != "missing"}
+    assert compared == {"name", "sex", "father_name"}, levels
