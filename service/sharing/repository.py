@@ -167,9 +167,19 @@ async def transfers_page(
     return list(await session.exec(statement))
 
 
-async def recipients_of(session: AsyncSession, record_id: uuid.UUID) -> list[uuid.UUID]:
-    """The societies a record was ever sent to (they must hear of its withdrawal or erasure)."""
+async def recipients_of(
+    session: AsyncSession, record_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Per record, the societies it was ever sent to (they must hear of its withdrawal or
+    erasure); one query for all."""
+    if not record_ids:
+        return {}
     statement = (
-        select(Transfer.recipient_society_id).where(Transfer.record_id == record_id).distinct()
+        select(Transfer.record_id, Transfer.recipient_society_id)
+        .where(col(Transfer.record_id).in_(set(record_ids)))
+        .distinct()
     )
-    return list(await session.exec(statement))
+    found: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for record_id, recipient in await session.exec(statement):
+        found.setdefault(record_id, []).append(recipient)
+    return found

@@ -139,8 +139,9 @@ async def create_grant(
         raise invalid_fields("a society does not share with itself", "recipient_society")
     if body.valid_until <= datetime.datetime.now(datetime.UTC):
         raise invalid_fields("a grant must run until a time in the future", "valid_until")
+    held = await tracing.held_request_ids(session, principal.society_id, body.tracing_request_ids)
     for request_id in body.tracing_request_ids:
-        if await tracing.get_request(session, principal.society_id, request_id) is None:
+        if request_id not in held:
             raise invalid_fields(f"no tracing request {request_id}", "tracing_request_ids")
     grant = await repository.insert_grant(
         session,

@@ -95,6 +95,18 @@ async def insert_request(session: AsyncSession, record: TracingRequestRecord) ->
     )
 
 
+async def held_request_ids(
+    session: AsyncSession, society_id: uuid.UUID, request_ids: Sequence[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Of these tracing requests, those the society holds (one query, nothing decrypted)."""
+    if not request_ids:
+        return set()
+    statement = select(TracingRequest.id).where(
+        col(TracingRequest.id).in_(set(request_ids)), TracingRequest.society_id == society_id
+    )
+    return set(await session.exec(statement))
+
+
 async def get_request(
     session: AsyncSession, society_id: uuid.UUID, request_id: uuid.UUID
 ) -> TracingRequestRecord | None:

@@ -165,8 +165,9 @@ async def fill_society(tenant: TenantSessions, society_id: uuid.UUID, code: str)
         own = [notice_announcement(notice, code) for notice in notices]
         added += await repository.enqueue(session, messages_for(subscriptions, own))
         elsewhere: dict[uuid.UUID, list[Announcement]] = defaultdict(list)
+        sent_to = await sharing.recipients_of(session, [notice.person_id for notice in notices])
         for notice, item in zip(notices, own, strict=True):
-            for recipient in await sharing.recipients_of(session, notice.person_id):
+            for recipient in sent_to.get(notice.person_id, []):
                 elsewhere[recipient].append(item)
         for grant in revoked:
             elsewhere[grant.recipient_society_id].append(revocation_announcement(grant, code))
