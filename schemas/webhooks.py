@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import uuid
 from enum import StrEnum
-from typing import Any
 
 from pydantic import Field
 
@@ -81,12 +80,68 @@ class WebhookDeliveryPublic(WireModel):
     delivered_at: datetime.datetime | None
 
 
-class WebhookPayload(WireModel):
-    """The body of every webhook: `type`, `timestamp` and `data` (Standard Webhooks)."""
+class CandidateEventData(WireModel):
+    """What a candidate event says: which link, which persons, where in the feed."""
+
+    society: str = Field(description="The society whose feed the event is in (the receiver's).")
+    link_id: uuid.UUID
+    person_ids: list[uuid.UUID] = Field(
+        description="The link's two persons; on a cross-society link one is the partner "
+        "society's, known to the receiver by reference only."
+    )
+    decision_id: uuid.UUID | None = Field(description="`decision.recorded`: the decision.")
+    feed_seq: int = Field(description="The event's number in the society's feed (`/v1/events`).")
+
+
+class PersonTombstoneData(WireModel):
+    """A person left tracing or was erased: delete, or stop using, every copy of the record."""
+
+    society: str = Field(description="The society that holds (or held) the person.")
+    person_id: uuid.UUID
+    scope: str | None = Field(description="`person.consent_withdrawn`: the consent withdrawn.")
+
+
+class GrantRevokedData(WireModel):
+    """A sharing grant was revoked: delete everything received under it."""
+
+    society: str = Field(description="The society that gave the grant.")
+    grant_id: uuid.UUID
+
+
+class CandidateEvent(WireModel):
+    """A candidate link was proposed, proposed again, confirmed, rejected or withdrawn, or a
+    decision was recorded on it."""
 
     type: WebhookEventType
     timestamp: datetime.datetime
-    data: dict[str, Any] = Field(
-        description="Ids and states: `society`, and a candidate's `link_id` and `person_ids`, a "
-        "tombstone's `person_id` or `grant_id`."
-    )
+    data: CandidateEventData
+
+
+class PersonTombstone(WireModel):
+    """A person's consent was withdrawn, the person asked not to be traced, or was erased."""
+
+    type: WebhookEventType
+    timestamp: datetime.datetime
+    data: PersonTombstoneData
+
+
+class GrantRevoked(WireModel):
+    """A sharing grant was revoked."""
+
+    type: WebhookEventType
+    timestamp: datetime.datetime
+    data: GrantRevokedData
+
+
+# The body each event type is sent with (`type`, `timestamp`, `data`: Standard Webhooks).
+WEBHOOK_BODIES: dict[WebhookEventType, type[CandidateEvent | PersonTombstone | GrantRevoked]] = {
+    **{
+        event: CandidateEvent
+        for event in WebhookEventType
+        if event.value.startswith(("candidate.", "decision."))
+    },
+    WebhookEventType.PERSON_CONSENT_WITHDRAWN: PersonTombstone,
+    WebhookEventType.PERSON_DO_NOT_TRACE: PersonTombstone,
+    WebhookEventType.PERSON_ERASED: PersonTombstone,
+    WebhookEventType.GRANT_REVOKED: GrantRevoked,
+}

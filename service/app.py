@@ -33,6 +33,7 @@ from service.security_headers import SecurityHeaders
 from service.settings import Settings, get_settings
 from service.sharing.routes import router as sharing_router
 from service.tracing.routes import router as tracing_router
+from service.webhooks.docs import document_webhooks
 from service.webhooks.routes import router as webhooks_router
 
 API_DESCRIPTION = """
@@ -92,6 +93,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(ops.router)
+    document_webhooks(app)
     app.include_router(well_known_router)
     app.include_router(auth_router, prefix="/v1")
     app.include_router(tracing_router, prefix="/v1")

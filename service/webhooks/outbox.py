@@ -29,7 +29,12 @@ import httpx
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from schemas.webhooks import WebhookEventType
+from schemas.webhooks import (
+    CandidateEventData,
+    GrantRevokedData,
+    PersonTombstoneData,
+    WebhookEventType,
+)
 from service.candidates import repository as candidates
 from service.db.models import LinkEvent, PartnerNotice, SharingGrant, WebhookSubscription
 from service.settings import Settings
@@ -105,13 +110,13 @@ def feed_announcement(
         source=f"link_event:{event.seq}",
         event_type=WebhookEventType(event.type),
         subject_id=event.link_id,
-        data={
-            "society": society_code,
-            "link_id": str(event.link_id),
-            "person_ids": [str(person) for person in pair] if pair else [],
-            "decision_id": str(event.decision_id) if event.decision_id else None,
-            "feed_seq": event.seq,
-        },
+        data=CandidateEventData(
+            society=society_code,
+            link_id=event.link_id,
+            person_ids=list(pair) if pair else [],
+            decision_id=event.decision_id,
+            feed_seq=event.seq,
+        ).model_dump(mode="json"),
         at=event.occurred_at,
     )
 
@@ -122,7 +127,9 @@ def notice_announcement(notice: PartnerNotice, society_code: str) -> Announcemen
         source=f"partner_notice:{notice.id}",
         event_type=NOTICE_EVENTS[notice.kind],
         subject_id=notice.person_id,
-        data={"society": society_code, "person_id": str(notice.person_id), "scope": notice.scope},
+        data=PersonTombstoneData(
+            society=society_code, person_id=notice.person_id, scope=notice.scope
+        ).model_dump(mode="json"),
         at=notice.created_at,
     )
 
@@ -134,7 +141,7 @@ def revocation_announcement(grant: SharingGrant, society_code: str) -> Announcem
         source=f"grant_revoked:{grant.id}",
         event_type=WebhookEventType.GRANT_REVOKED,
         subject_id=grant.id,
-        data={"society": society_code, "grant_id": str(grant.id)},
+        data=GrantRevokedData(society=society_code, grant_id=grant.id).model_dump(mode="json"),
         at=grant.revoked_at,
     )
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from matching import Matcher
+from schemas.webhooks import WEBHOOK_BODIES, CandidateEvent, WebhookEventType
 from service.candidates import worker
 from service.webhooks import outbox
 from service.webhooks import repository as outbox_repository
@@ -111,7 +112,9 @@ def processed(receiver: Receiver, secret: str) -> list[dict]:
         if message_id in seen:
             continue
         seen.add(message_id)
-        kept.append(json.loads(request.body) | {"id": message_id})
+        body = json.loads(request.body)
+        WEBHOOK_BODIES[WebhookEventType(body["type"])].model_validate(body)  # the documented form
+        kept.append(body | {"id": message_id})
     return kept
 
 
@@ -199,6 +202,7 @@ async def test_candidate_events_reach_a_subscription_that_wants_them(
     assert message["type"] == "candidate.proposed" and message["data"]["link_id"]
     assert len(message["data"]["person_ids"]) == 2
     assert set(message) == {"type", "timestamp", "data"}
+    CandidateEvent.model_validate(message)  # as the OpenAPI document describes it
     assert verify(subscription["secret"], receiver.requests[0].headers, receiver.requests[0].body)
 
 
