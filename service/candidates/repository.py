@@ -137,21 +137,24 @@ async def lease_jobs(
     """Take up to `limit` available jobs of the session's society for `lease`.
 
     `SKIP LOCKED` lets workers share the queue without waiting on each other; the lease (not a
-    held lock) marks a job as taken, so a worker that dies leaves it to be taken again.
+    held lock) marks a job as taken, so a worker that dies leaves it to be taken again. The
+    jobs are chosen once, in a materialised CTE, then leased (`id IN (subquery)` would leave
+    the planner free to evaluate the `LIMIT` subquery more than once).
     """
     result = await session.exec(  # type: ignore[call-overload]
         text(
             """
-            UPDATE match_job
-            SET attempts = attempts + 1, leased_until = clock_timestamp() + :lease
-            WHERE id IN (
+            WITH taken AS MATERIALIZED (
               SELECT id FROM match_job
               WHERE finished_at IS NULL AND available_at <= clock_timestamp()
                 AND (leased_until IS NULL OR leased_until < clock_timestamp())
                 AND attempts < :max_attempts
               ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED
             )
-            RETURNING id, society_id, person_id, attempts
+            UPDATE match_job AS job
+            SET attempts = job.attempts + 1, leased_until = clock_timestamp() + :lease
+            FROM taken WHERE job.id = taken.id
+            RETURNING job.id, job.society_id, job.person_id, job.attempts
             """
         ).bindparams(lease=lease, limit=limit, max_attempts=max_attempts)
     )

@@ -1,26 +1,60 @@
-"""The `kintrace` command: openapi, migrate and demo against the test database."""
+"""The `kintrace` command: openapi, migrate and demo against the test database.
+
+`kintrace` runs the command-line application in this process, in a thread of its own (the
+commands run their own event loop), with the environment given; `kintrace_process` runs it as
+its own Python process, which costs seconds of imports each and is kept for the entry point.
+"""
 
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import text
+from typer.testing import CliRunner
 
 from service.app import openapi_document
+from service.cli.main import app
+from service.settings import get_settings
 from tests.conftest import truncate_all
 
+ENVIRONMENT = {"KINTRACE_LOG_JSON": "true", "KINTRACE_SECRET_KEY": "kintrace-test-secret"}
 
-def kintrace(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        **os.environ,
-        "KINTRACE_LOG_JSON": "true",
-        "KINTRACE_SECRET_KEY": "kintrace-test-secret",
-        **env,
-    }
+
+@dataclass(frozen=True)
+class Done:
+    """How a command ended, and what it wrote."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def kintrace(*args: str, **env: str) -> Done:
+    """The `kintrace` application in this process (settings read afresh from `env`)."""
+
+    def invoke() -> Done:
+        get_settings.cache_clear()
+        try:
+            result = CliRunner().invoke(app, list(args), env=ENVIRONMENT | env)
+        finally:
+            get_settings.cache_clear()
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Done(result.exit_code, result.stdout, result.stderr)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(invoke).result(timeout=300)
+
+
+def kintrace_process(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The command as its own process (`python -m service.cli`)."""
+    environment = {**os.environ, **ENVIRONMENT, **env}
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
         env=environment,
@@ -43,7 +77,7 @@ def test_openapi_writes_sorted_document(tmp_path: Path):
 
 
 def test_migrate_is_idempotent(database_url):
-    done = kintrace("migrate", DATABASE_URL=database_url)
+    done = kintrace_process("migrate", DATABASE_URL=database_url)
     assert done.returncode == 0, done.stderr
     assert "migrations applied" in done.stderr
 

@@ -3,8 +3,6 @@ recall per probability band from reviewers' decisions."""
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 from sqlalchemy import text
 
@@ -22,6 +20,7 @@ from tests.service.payloads import (
     sought_person,
     tracing_request,
 )
+from tests.service.test_cli import Done
 from tests.service.test_cli import kintrace as run_kintrace
 
 
@@ -68,7 +67,7 @@ async def test_rematch_queues_every_open_person_and_leaves_decisions_alone(
 async def test_the_commands_run(database_url, engine):
     """`rematch`, `model evaluate` and `model recalibrate` as commands, on one society."""
 
-    def kintrace(*args: str) -> subprocess.CompletedProcess[str]:
+    def kintrace(*args: str) -> Done:
         return run_kintrace(*args, DATABASE_URL=database_url)
 
     try:

@@ -353,3 +353,13 @@ async def test_societies_take_turns_a_batch_at_a_time(client, runtime, staff, ca
     assert done.jobs == 6
     mine, theirs = caseworker.society_id, other.society_id
     assert turns[:6] in ([mine, theirs] * 3, [theirs, mine] * 3)
+
+
+@pytest.mark.parametrize("limit", [1, 2])
+async def test_a_lease_takes_at_most_its_limit(client, runtime, caseworker, limit):
+    await make_pair(client)  # three queued jobs
+    async with runtime.tenant_session(caseworker.society_id) as session:
+        jobs = await repository.lease_jobs(
+            session, limit=limit, lease=worker.LEASE, max_attempts=worker.MAX_ATTEMPTS
+        )
+    assert len(jobs) == limit

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from service.persons import service as persons
 from service.principal import Principal, PrincipalKind
 from tests.conftest import truncate_all
 from tests.service.payloads import registration
+from tests.service.test_cli import Done
 from tests.service.test_cli import kintrace as run_kintrace
 
 HEADER = (
@@ -162,7 +162,7 @@ async def test_an_interrupted_import_resumes_without_duplicates(
 
 
 async def test_the_import_command(database_url, engine, csv_file, tmp_path):
-    def kintrace(*args: str) -> subprocess.CompletedProcess[str]:
+    def kintrace(*args: str) -> Done:
         return run_kintrace(*args, DATABASE_URL=database_url)
 
     try:

@@ -1,4 +1,6 @@
-"""`kintrace link` and `kintrace dedupe` end to end (the output contract)."""
+"""`kintrace link` and `kintrace dedupe` end to end (the output contract): the contract as a
+real process, the other cases through the same command-line application in the test's process
+(a new Python process costs seconds of imports each)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,12 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from service.cli.main import app
 from service.linkage.csvfile import iter_pairs
 
 LEFT = (
@@ -25,7 +31,8 @@ RIGHT = (
 )
 
 
-def kintrace(*args: str) -> subprocess.CompletedProcess[str]:
+def kintrace_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command as its own process."""
     return subprocess.run(
         [sys.executable, "-m", "service.cli", *args],
         capture_output=True,
@@ -33,6 +40,18 @@ def kintrace(*args: str) -> subprocess.CompletedProcess[str]:
         timeout=300,
         env={**os.environ, "KINTRACE_LOG_JSON": "true"},
     )
+
+
+@dataclass(frozen=True)
+class Done:
+    returncode: int
+    stderr: str
+
+
+def kintrace(*args: str) -> Done:
+    """The command through the `kintrace` application, in this process."""
+    result = CliRunner().invoke(app, list(args), env={"KINTRACE_LOG_JSON": "true"})
+    return Done(result.exit_code, result.stderr)
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -44,7 +63,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 def test_link_writes_the_contract(tmp_path):
     left, right = write(tmp_path, "left.csv", LEFT), write(tmp_path, "right.csv", RIGHT)
     out = tmp_path / "pairs.csv"
-    done = kintrace("link", str(left), str(right), "--out", str(out), "--threshold", "0")
+    done = kintrace_process("link", str(left), str(right), "--out", str(out), "--threshold", "0")
     assert done.returncode == 0, done.stderr
     assert "left.csv: line 4: no id, row skipped" in done.stderr
     assert done.stderr.count("unknown columns ignored: shoe_size") == 1

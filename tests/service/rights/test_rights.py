@@ -6,7 +6,6 @@ clock erases or archives only what its society's policy makes due."""
 from __future__ import annotations
 
 import datetime
-import subprocess
 import uuid
 
 import pytest
@@ -26,6 +25,7 @@ from tests.service.payloads import (
     sought_person,
     tracing_request,
 )
+from tests.service.test_cli import Done
 from tests.service.test_cli import kintrace as run_kintrace
 
 CANARY = "Zqxvorth"
@@ -258,7 +258,7 @@ async def test_an_archiving_policy_archives_instead(client, runtime, caseworker)
 
 
 async def test_the_retention_commands_run(database_url, engine):
-    def kintrace(*args: str) -> subprocess.CompletedProcess[str]:
+    def kintrace(*args: str) -> Done:
         return run_kintrace(*args, DATABASE_URL=database_url)
 
     try:
