@@ -11,7 +11,8 @@ A recipient matches records shared with it in its own worker sessions (shared re
 
 The link is stored in the recipient's society with the sharing society as `partner_society_id`;
 the partner reads it and records its reviewers' decisions on it (`partner_read`,
-`partner_review`), and each side's reviewers confirm it for their side (`confirmed_by`). A
+`partner_review`), and each side's reviewers confirm it for their side (`confirmed_by`); once
+both have, each side's worker marks its own sought persons' requests located (`located_for`). A
 recipient may share-lock a shared person (`person.shared_lock`) so that a withdrawal committing
 meanwhile waits for the link to be stored, and then withdraws it; it can never update one.
 Feed events of a cross-society link go to both societies' feeds (`cross_feed`). The shared-read
@@ -69,6 +70,15 @@ def _links() -> None:
         "candidate_link",
         sa.Column(
             "confirmed_by",
+            postgresql.ARRAY(sa.UUID()),
+            server_default=sa.text("'{}'"),
+            nullable=False,
+        ),
+    )
+    op.add_column(
+        "candidate_link",
+        sa.Column(
+            "located_for",
             postgresql.ARRAY(sa.UUID()),
             server_default=sa.text("'{}'"),
             nullable=False,
@@ -239,6 +249,7 @@ def downgrade() -> None:
     op.drop_constraint(
         op.f("fk_candidate_link_partner_society_id_society"), "candidate_link", type_="foreignkey"
     )
+    op.drop_column("candidate_link", "located_for")
     op.drop_column("candidate_link", "confirmed_by")
     op.drop_column("candidate_link", "partner_society_id")
     # The feed trigger of 0005 (one feed per event) is restored by re-running 0005's body.

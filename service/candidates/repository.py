@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, delete, func, text, update
+from sqlalchemy import all_, case, delete, func, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -469,6 +469,37 @@ async def pairs_of(
     return {link: (left, right) for link, left, right in await session.exec(statement)}
 
 
+async def confirmed_across_unlocated(
+    session: AsyncSession, society_id: uuid.UUID, limit: int
+) -> Sequence[CandidateLink]:
+    """Cross-society links both sides confirmed whose sought persons the society has not yet
+    marked located on its side."""
+    statement = (
+        select(CandidateLink)
+        .where(
+            CandidateLink.status == "confirmed",
+            col(CandidateLink.partner_society_id).is_not(None),
+            society_id != all_(col(CandidateLink.located_for)),
+        )
+        .order_by(col(CandidateLink.decided_at), col(CandidateLink.id))
+        .limit(limit)
+    )
+    return (await session.exec(statement)).all()
+
+
+async def mark_located_for(
+    session: AsyncSession, link_id: uuid.UUID, society_id: uuid.UUID
+) -> None:
+    """Record that the society marked its side of a cross-society link located (no new
+    version: the link itself did not change)."""
+    await session.exec(  # type: ignore[call-overload]
+        text(
+            "UPDATE candidate_link SET located_for = array_append(located_for, CAST(:s AS uuid)) "
+            "WHERE id = :id AND NOT (CAST(:s AS uuid) = ANY (located_for))"
+        ).bindparams(s=society_id, id=link_id)
+    )
+
+
 async def lock_link(session: AsyncSession, link_id: uuid.UUID) -> CandidateLink | None:
     """A link, locked for a decision (two reviewers deciding at once take turns)."""
     statement = select(CandidateLink).where(CandidateLink.id == link_id).with_for_update()
@@ -521,9 +552,10 @@ async def set_link_status(
     status: str,
     decided: bool,
     confirmed_by: Sequence[uuid.UUID] | None = None,
+    located_for: Sequence[uuid.UUID] | None = None,
 ) -> None:
     """Move a locked link to `status` (a new version), recording which societies' reviewers
-    confirmed it (a cross-society link), if given."""
+    confirmed it and which marked their requests located (a cross-society link), if given."""
     values: dict[str, Any] = {
         "status": status,
         "version": link.version + 1,
@@ -532,6 +564,8 @@ async def set_link_status(
     }
     if confirmed_by is not None:
         values["confirmed_by"] = list(confirmed_by)
+    if located_for is not None:
+        values["located_for"] = list(located_for)
     await session.exec(
         update(CandidateLink).where(col(CandidateLink.id) == link.id).values(**values)
     )

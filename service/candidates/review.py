@@ -90,13 +90,27 @@ async def _confirm_side(
     """A confirmation on a cross-society link: the society's side is confirmed once its own
     reviewers suffice, the pair once both sides are. Disclosure stays with the society that
     holds the found person (not built across societies yet); the caller's own sought persons'
-    requests are marked located."""
+    requests are marked located, the other side's by its worker (`locate_across`)."""
     sides = list(link.confirmed_by) + ([society_id] if side_done else [])
     both = {link.society_id, link.partner_society_id} <= set(sides)
     status = LinkStatus.CONFIRMED if both else LinkStatus.PROPOSED
-    await repository.set_link_status(session, link, status, decided=both, confirmed_by=sides)
+    located = [society_id] if both else []
+    await repository.set_link_status(
+        session, link, status, decided=both, confirmed_by=sides, located_for=located
+    )
     if both:
         await _mark_requests_located(session, link, society_id)
+
+
+async def locate_across(session: AsyncSession, society_id: uuid.UUID, limit: int = 100) -> int:
+    """Mark the society's sought persons located on cross-society links both sides confirmed
+    where the other side's reviewer confirmed last (the worker runs this for each society:
+    a society reaches only its own requests); how many links."""
+    links = await repository.confirmed_across_unlocated(session, society_id, limit)
+    for link in links:
+        await _mark_requests_located(session, link, society_id)
+        await repository.mark_located_for(session, link.id, society_id)
+    return len(links)
 
 
 async def _mark_requests_located(

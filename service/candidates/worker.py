@@ -19,7 +19,7 @@ import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from matching import Matcher
-from service.candidates import calibration, repository, service
+from service.candidates import calibration, repository, review, service
 from service.db.engine import SessionFactory
 from service.societies import repository as societies
 
@@ -123,6 +123,10 @@ async def drain(
         society_ids = await societies.all_ids(session)
     matchers: dict[uuid.UUID, Matcher] = {}
     total = Progress()
+    for society_id in society_ids:
+        async with tenant(society_id) as session:
+            if await review.locate_across(session, society_id):
+                await session.commit()
     while society_ids and (stop is None or not stop.is_set()):
         busy = []
         for society_id in society_ids:

@@ -720,6 +720,12 @@ class CandidateLink(SQLModel, table=True):
         default_factory=list,
         sa_column=Column(ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'")),
     )
+    # The societies that marked their own sought persons' requests located after confirmation
+    # (each side does its own: another society's requests are out of its reach).
+    located_for: list[uuid.UUID] = Field(
+        default_factory=list,
+        sa_column=Column(ARRAY(UUID(as_uuid=True)), nullable=False, server_default=text("'{}'")),
+    )
 
 
 class CandidateDecision(SQLModel, table=True):

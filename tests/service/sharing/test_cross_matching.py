@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from matching import Matcher
-from service.candidates import worker
+from service.candidates import review, worker
 from service.webhooks import outbox
 from tests.service.payloads import (
     REGISTERED_MOTHER,
@@ -374,3 +374,33 @@ async def test_only_the_granted_fields_are_compared(bare_client, runtime, lux, d
     }
     compared = {name for name, level in levels.items() if level != "missing"}
     assert compared == {"name", "sex", "father_name"}, levels
+
+
+async def test_each_side_marks_its_own_request_located(bare_client, runtime, lux, drk):
+    """Luxembourg's reviewer confirms first, Germany's last: Luxembourg's request (out of
+    Germany's reach) is marked located by Luxembourg's side of the worker."""
+    sought = await seek_mother(bare_client, lux)
+    await share_requests(bare_client, lux)
+    await register_mother(bare_client, drk)
+    await drain(runtime)
+    (link,) = await queue(bare_client, lux["reviewer"])
+    version = link["version"]
+    for who in (lux["reviewer"], drk["reviewer"]):
+        decided = await bare_client.post(
+            f"/v1/candidate-links/{link['id']}/decisions",
+            json={"decision": "confirm"},
+            headers={**who.headers("review"), "If-Match": f'"v{version}"'},
+        )
+        assert decided.status_code == 200, decided.text
+        version = decided.json()["version"]
+    assert decided.json()["status"] == "confirmed"
+    path = f"/v1/tracing-requests/{sought['tracing_request_id']}"
+    before = await bare_client.get(path, headers=lux["supervisor"].headers())
+    assert before.json()["status"] != "located"
+    await drain(runtime)
+    after = await bare_client.get(path, headers=lux["supervisor"].headers())
+    assert after.json()["status"] == "located"
+    for society in (lux, drk):
+        society_id = society["reviewer"].society_id
+        async with runtime.tenant_session(society_id) as session:
+            assert await review.locate_across(session, society_id) == 0, "each side once"
