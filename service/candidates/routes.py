@@ -133,7 +133,9 @@ def _summary(link: CandidateLink, codes: dict[uuid.UUID, str]) -> CandidateLinkS
     summary="A candidate link",
     description=(
         "Both persons side by side with the engine's explanation; the `ETag` header carries "
-        "the link's version for a later decision."
+        "the link's version for a later decision. On a cross-society link the partner "
+        "society's person is shown by reference only (its side is null, its name parts in the "
+        "explanation withheld) until both societies confirm."
     ),
     responses=problem_responses(NotFound),
 )
@@ -160,7 +162,9 @@ async def get_candidate_link(
         "registration needs the confirmation of two different reviewers. A rejected pair is "
         "proposed again only if a compared field of either person changes. Confirming sets "
         "the tracing request to `located`; disclosure to the enquirer follows the consent "
-        "rules, never the confirmation alone."
+        "rules, never the confirmation alone. On a cross-society link (`partner_society` set) "
+        "each society's reviewers confirm for their own side (`confirmed_by`); the pair is "
+        "confirmed once both have, rejected by either."
     ),
     responses=problem_responses(NotFound, Conflict, PreconditionFailed, PreconditionRequired),
 )

@@ -6,6 +6,7 @@ names, until reviewers of both societies confirm; then the recipient sees the gr
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import text
@@ -85,6 +86,25 @@ async def share_requests(client, lux, fields=MATCHING_FIELDS) -> dict:
     return await grant(client, lux, record_kinds=["tracing_request"], fields=fields)
 
 
+@dataclass(frozen=True)
+class Matched:
+    """What `matched_across` made."""
+
+    sought: dict
+    found: dict
+    grant: dict
+
+
+async def matched_across(client, runtime, lux, drk, fields=MATCHING_FIELDS, **sought) -> Matched:
+    """Luxembourg seeks the mother and shares its requests; Germany registers her; the worker
+    runs."""
+    person = await seek_mother(client, lux, **sought)
+    given = await share_requests(client, lux, fields)
+    found = await register_mother(client, drk)
+    await drain(runtime)
+    return Matched(person, found, given)
+
+
 async def test_without_a_grant_nothing_is_matched_across(bare_client, runtime, lux, drk):
     await seek_mother(bare_client, lux)
     await register_mother(bare_client, drk)
@@ -123,10 +143,9 @@ async def test_a_grant_queues_the_shared_records_for_the_recipient(bare_client, 
 async def test_each_side_sees_its_own_person_and_only_a_reference_to_the_other(
     bare_client, runtime, lux, drk
 ):
-    sought = await seek_mother(bare_client, lux)
-    await share_requests(bare_client, lux)
-    found = await register_mother(bare_client, drk)
-    await drain(runtime)
+    matched = await matched_across(bare_client, runtime, lux, drk)
+    sought = matched.sought
+    found = matched.found
     (link,) = await queue(bare_client, drk["reviewer"])
     path = f"/v1/candidate-links/{link['id']}"
     german = (await bare_client.get(path, headers=drk["reviewer"].headers("review"))).json()
@@ -151,10 +170,8 @@ async def test_each_side_sees_its_own_person_and_only_a_reference_to_the_other(
 async def test_both_societies_confirm_before_the_recipient_sees_the_granted_fields(
     bare_client, runtime, lux, drk
 ):
-    sought = await seek_mother(bare_client, lux)
-    await share_requests(bare_client, lux)
-    await register_mother(bare_client, drk)
-    await drain(runtime)
+    matched = await matched_across(bare_client, runtime, lux, drk)
+    sought = matched.sought
     (link,) = await queue(bare_client, drk["reviewer"])
     path = f"/v1/candidate-links/{link['id']}"
 
@@ -194,10 +211,7 @@ async def test_both_societies_confirm_before_the_recipient_sees_the_granted_fiel
 
 
 async def test_either_side_rejects_the_pair(bare_client, runtime, lux, drk):
-    await seek_mother(bare_client, lux)
-    await share_requests(bare_client, lux)
-    await register_mother(bare_client, drk)
-    await drain(runtime)
+    await matched_across(bare_client, runtime, lux, drk)
     (link,) = await queue(bare_client, lux["reviewer"])
     rejected = await bare_client.post(
         f"/v1/candidate-links/{link['id']}/decisions",
@@ -212,10 +226,7 @@ async def test_either_side_rejects_the_pair(bare_client, runtime, lux, drk):
 async def test_a_partner_system_reads_cross_links_but_does_not_decide(
     bare_client, runtime, lux, drk
 ):
-    await seek_mother(bare_client, lux)
-    await share_requests(bare_client, lux)
-    await register_mother(bare_client, drk)
-    await drain(runtime)
+    await matched_across(bare_client, runtime, lux, drk)
     (link,) = await queue(bare_client, drk["partner"])
     refused = await bare_client.post(
         f"/v1/candidate-links/{link['id']}/decisions",
@@ -240,10 +251,8 @@ async def test_sensitive_persons_are_never_matched_across(bare_client, runtime, 
 
 
 async def test_flagging_sensitive_withdraws_the_open_cross_link(bare_client, runtime, lux, drk):
-    sought = await seek_mother(bare_client, lux)
-    await share_requests(bare_client, lux)
-    await register_mother(bare_client, drk)
-    await drain(runtime)
+    matched = await matched_across(bare_client, runtime, lux, drk)
+    sought = matched.sought
     assert len(await queue(bare_client, drk["reviewer"])) == 1
     flagged = await bare_client.patch(
         f"/v1/persons/{sought['id']}",
@@ -256,10 +265,8 @@ async def test_flagging_sensitive_withdraws_the_open_cross_link(bare_client, run
 
 
 async def test_revoking_the_grant_withdraws_open_cross_links(bare_client, runtime, lux, drk):
-    await seek_mother(bare_client, lux)
-    given = await share_requests(bare_client, lux)
-    await register_mother(bare_client, drk)
-    await drain(runtime)
+    matched = await matched_across(bare_client, runtime, lux, drk)
+    given = matched.grant
     assert len(await queue(bare_client, drk["reviewer"])) == 1
     revoked = await bare_client.post(
         f"/v1/sharing-grants/{given['id']}/revocation",
@@ -306,10 +313,8 @@ async def test_the_sharing_society_hears_of_a_candidate_on_its_record(
         headers=lux["supervisor"].headers(),
     )
     assert subscribed.status_code == 201, subscribed.text
-    sought = await seek_mother(bare_client, lux)
-    await share_requests(bare_client, lux)
-    await register_mother(bare_client, drk)
-    await drain(runtime)
+    matched = await matched_across(bare_client, runtime, lux, drk)
+    sought = matched.sought
     feed = await bare_client.get("/v1/events", headers=lux["reviewer"].headers(None))
     assert [event["type"] for event in feed.json()["items"]] == ["candidate.proposed"]
     await outbox.fill_society(runtime.tenant_session, lux["supervisor"].society_id, LU)
@@ -361,10 +366,10 @@ async def test_only_the_granted_fields_are_compared(bare_client, runtime, lux, d
     """A compared field would show itself in the explanation and the score: with names, sex and
     father's name granted, the shared person's birth date and place are not compared."""
     latin = [{"full_name": "Fatma Hasan", "kind": "primary"}]
-    await seek_mother(bare_client, lux, names=latin, father_name="Hassan Mahmoud")
-    await share_requests(bare_client, lux, fields=["names", "sex", "father_name"])
-    await register_mother(bare_client, drk)
-    await drain(runtime)
+    fields = ["names", "sex", "father_name"]
+    await matched_across(
+        bare_client, runtime, lux, drk, fields, names=latin, father_name="Hassan Mahmoud"
+    )
     (link,) = await queue(bare_client, drk["reviewer"])
     detail = await bare_client.get(
         f"/v1/candidate-links/{link['id']}", headers=drk["reviewer"].headers("review")
@@ -379,10 +384,8 @@ async def test_only_the_granted_fields_are_compared(bare_client, runtime, lux, d
 async def test_each_side_marks_its_own_request_located(bare_client, runtime, lux, drk):
     """Luxembourg's reviewer confirms first, Germany's last: Luxembourg's request (out of
     Germany's reach) is marked located by Luxembourg's side of the worker."""
-    sought = await seek_mother(bare_client, lux)
-    await share_requests(bare_client, lux)
-    await register_mother(bare_client, drk)
-    await drain(runtime)
+    matched = await matched_across(bare_client, runtime, lux, drk)
+    sought = matched.sought
     (link,) = await queue(bare_client, lux["reviewer"])
     version = link["version"]
     for who in (lux["reviewer"], drk["reviewer"]):
