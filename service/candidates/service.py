@@ -207,6 +207,14 @@ def _compared(
     return granted_record(record, fields)
 
 
+def probe_for(record: PersonRecord, grants: Sequence[SharingGrant]) -> PersonRecord | None:
+    """The probe as it looks up one sharing society's keys: with only the fields every grant of
+    that society shares, so that what it does not share (a birth year, a father's name) does
+    not decide which of its persons are found (their keys pair names with birth years)."""
+    fields = set.intersection(*(set(grant.fields) for grant in grants)) if grants else set()
+    return granted_record(record, fields)
+
+
 def _matchable(probe: StoredPerson, other: StoredPerson) -> bool:
     """Whether a pair may be proposed at all: different tracing requests, both traced, and
     never a sensitive person across societies."""
@@ -230,8 +238,10 @@ async def _candidates(
     if probe.society_id == society_id and not probe.personal.sensitive:
         grants = await _read_shared(session, society_id)
         for owner in sorted({grant.society_id for grant in grants}):
-            secret = keys.secret_for(session, owner)
-            pools.append(Pool(owner, keys.lookup_digests(secret, record)))
+            probing = probe_for(record, [grant for grant in grants if grant.society_id == owner])
+            if probing is not None:
+                secret = keys.secret_for(session, owner)
+                pools.append(Pool(owner, keys.lookup_digests(secret, probing)))
     found: list[StoredPerson] = []
     for pool in pools:
         candidates = await repository.candidates(
