@@ -116,6 +116,20 @@ def _links() -> None:
 
 
 def _keys_and_jobs() -> None:
+    # Whether a grant's categories or requests cover a person (as `kintrace_person_shared`
+    # of 0015 decides it); the match-job policy and the service's grant queries use it.
+    op.execute(
+        """
+        CREATE FUNCTION kintrace_grant_covers(
+          record_kinds text[], request_ids uuid[], person_role text, request uuid
+        ) RETURNS boolean LANGUAGE sql IMMUTABLE
+        AS $$
+          SELECT (CASE WHEN person_role = 'registration' THEN 'registration'
+                       ELSE 'tracing_request' END) = ANY (record_kinds)
+                 OR request = ANY (request_ids)
+        $$
+        """
+    )
     op.execute(
         "CREATE POLICY shared_read ON person_key AS PERMISSIVE FOR SELECT TO PUBLIC "
         f"USING ({_shared_follower('person_key', 'person_id')})"
@@ -148,9 +162,8 @@ def _keys_and_jobs() -> None:
         f"WHERE p.id = match_job.person_id AND p.society_id = {CURRENT} "
         "AND g.recipient_society_id = match_job.society_id "
         "AND g.revoked_at IS NULL AND g.valid_until > now() "
-        "AND ((CASE WHEN p.role = 'registration' THEN 'registration' "
-        "ELSE 'tracing_request' END) = ANY (g.record_kinds) "
-        "OR p.tracing_request_id = ANY (g.tracing_request_ids))))"
+        "AND kintrace_grant_covers(g.record_kinds, g.tracing_request_ids, "
+        "p.role, p.tracing_request_id)))"
     )
 
 
@@ -218,6 +231,7 @@ def downgrade() -> None:
     op.execute("DROP POLICY cross_feed ON event_counter")
     op.execute("DROP POLICY cross_feed ON link_event")
     op.execute("DROP POLICY shared_match ON match_job")
+    op.execute("DROP FUNCTION kintrace_grant_covers(text[], uuid[], text, uuid)")
     op.drop_index(op.f("ix_match_job_person_id"), table_name="match_job")
     op.drop_index("uq_match_job_pending_person", table_name="match_job")
     op.create_index(

@@ -292,9 +292,8 @@ async def enqueue_granted(session: AsyncSession, grant_id: uuid.UUID) -> int:
             FROM sharing_grant g JOIN person p ON p.society_id = g.society_id
             WHERE g.id = :grant AND p.status = 'active' AND p.tracing_stopped IS NULL
               AND p.archived_at IS NULL AND NOT p.sensitive
-              AND ((CASE WHEN p.role = 'registration' THEN 'registration'
-                         ELSE 'tracing_request' END) = ANY (g.record_kinds)
-                   OR p.tracing_request_id = ANY (g.tracing_request_ids))
+              AND kintrace_grant_covers(
+                g.record_kinds, g.tracing_request_ids, p.role, p.tracing_request_id)
             ON CONFLICT DO NOTHING
             """
         ).bindparams(grant=grant_id)
@@ -307,27 +306,21 @@ async def withdraw_partner_links(
 ) -> list[uuid.UUID]:
     """Withdraw the still-proposed links the recipient holds on the owner's shared persons that
     no grant in force covers any more (a grant was revoked). Decided links stay as decided."""
-    rows = await session.exec(  # type: ignore[call-overload]
-        text(
-            """
-            UPDATE candidate_link l
-            SET status = 'withdrawn', version = version + 1, updated_at = now(),
-                decided_at = now()
-            WHERE l.status = 'proposed' AND l.society_id = :recipient
-              AND l.partner_society_id = :owner
+    return await _withdraw(
+        session,
+        """
+              l.society_id = :recipient AND l.partner_society_id = :owner
               AND NOT EXISTS (
                 SELECT 1 FROM person p JOIN sharing_grant g ON g.society_id = p.society_id
                 WHERE p.id IN (l.left_person_id, l.right_person_id) AND p.society_id = :owner
                   AND g.recipient_society_id = :recipient
                   AND g.revoked_at IS NULL AND g.valid_until > now()
-                  AND ((CASE WHEN p.role = 'registration' THEN 'registration'
-                             ELSE 'tracing_request' END) = ANY (g.record_kinds)
-                       OR p.tracing_request_id = ANY (g.tracing_request_ids)))
-            RETURNING l.id
-            """
-        ).bindparams(recipient=recipient_id, owner=owner_id)
+                  AND kintrace_grant_covers(
+                    g.record_kinds, g.tracing_request_ids, p.role, p.tracing_request_id))
+        """,
+        recipient=recipient_id,
+        owner=owner_id,
     )
-    return [row.id for row in rows]
 
 
 async def pairs_held_elsewhere(
@@ -360,35 +353,36 @@ async def withdraw_cross_links_of(
     sensitive: they are kept out of matching beyond their society)."""
     if not person_ids:
         return []
-    rows = await session.exec(  # type: ignore[call-overload]
-        text(
-            """
-            UPDATE candidate_link
-            SET status = 'withdrawn', version = version + 1, updated_at = now(),
-                decided_at = now()
-            WHERE status = 'proposed' AND partner_society_id IS NOT NULL
-              AND (left_person_id = ANY(CAST(:people AS uuid[]))
-                   OR right_person_id = ANY(CAST(:people AS uuid[])))
-            RETURNING id
-            """
-        ).bindparams(people=list(person_ids))
+    return await _withdraw(
+        session,
+        """
+              l.partner_society_id IS NOT NULL
+              AND (l.left_person_id = ANY(CAST(:people AS uuid[]))
+                   OR l.right_person_id = ANY(CAST(:people AS uuid[])))
+        """,
+        people=list(person_ids),
     )
-    return [row.id for row in rows]
 
 
 async def withdraw_links_of(session: AsyncSession, person_id: uuid.UUID) -> list[uuid.UUID]:
     """Withdraw every still-proposed link involving the person (their tracing stopped); the
     feed announces each as `candidate.withdrawn`. Decided links stay as decided."""
+    return await _withdraw(session, "l.left_person_id = :p OR l.right_person_id = :p", p=person_id)
+
+
+async def _withdraw(session: AsyncSession, condition: str, **params: Any) -> list[uuid.UUID]:
+    """Withdraw the still-proposed links (`l`) meeting `condition`; their ids. Each becomes a
+    new version, announced in the feed as `candidate.withdrawn`."""
     rows = await session.exec(  # type: ignore[call-overload]
         text(
-            """
-            UPDATE candidate_link
+            f"""
+            UPDATE candidate_link l
             SET status = 'withdrawn', version = version + 1, updated_at = now(),
                 decided_at = now()
-            WHERE status = 'proposed' AND (left_person_id = :p OR right_person_id = :p)
-            RETURNING id
+            WHERE l.status = 'proposed' AND ({condition})
+            RETURNING l.id
             """
-        ).bindparams(p=person_id)
+        ).bindparams(**params)
     )
     return [row.id for row in rows]
 
