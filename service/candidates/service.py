@@ -186,15 +186,6 @@ class Pool:
     digests: list[bytes]
 
 
-async def _read_shared(session: AsyncSession, society_id: uuid.UUID) -> list[SharingGrant]:
-    """The grants in force other societies gave `society_id`; shared reading is turned on
-    when there is any."""
-    grants = await sharing.active_grants_to(session, society_id)
-    if grants:
-        await sharing.read_shared(session, sorted({grant.society_id for grant in grants}))
-    return grants
-
-
 def _compared(
     person: StoredPerson, society_id: uuid.UUID, grants: Sequence[SharingGrant]
 ) -> PersonRecord | None:
@@ -236,7 +227,7 @@ async def _candidates(
     pools = [Pool(society_id, keys.lookup_digests(keys.secret_of(session), record))]
     grants: list[SharingGrant] = []
     if probe.society_id == society_id and not probe.personal.sensitive:
-        grants = await _read_shared(session, society_id)
+        grants = await sharing.read_granted(session, society_id)
         for owner in sorted({grant.society_id for grant in grants}):
             probing = probe_for(record, [grant for grant in grants if grant.society_id == owner])
             if probing is not None:
@@ -267,7 +258,7 @@ async def _probe(
     found = await persons.get_persons(session, society_id, [person_id])
     if found:
         return found[0], []
-    grants = await _read_shared(session, society_id)
+    grants = await sharing.read_granted(session, society_id)
     row = await sharing.shared_person(session, society_id, person_id) if grants else None
     if row is None:
         return None, grants

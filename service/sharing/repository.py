@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, text, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from service.db.models import Person, SharingGrant, Transfer
 from service.db.paging import keyset_page
@@ -81,28 +82,38 @@ async def grants_page(
     return list(await session.exec(statement))
 
 
+def _in_force(statement: SelectOfScalar[SharingGrant]) -> SelectOfScalar[SharingGrant]:
+    """Only grants neither revoked nor lapsed, oldest first."""
+    return statement.where(
+        col(SharingGrant.revoked_at).is_(None), col(SharingGrant.valid_until) > func.now()
+    ).order_by(col(SharingGrant.created_at))
+
+
 async def active_grants_to(
     session: AsyncSession, recipient_id: uuid.UUID, owner_id: uuid.UUID | None = None
 ) -> list[SharingGrant]:
     """The grants in force that other societies gave the recipient (of one owner, if given)."""
-    statement = select(SharingGrant).where(
-        SharingGrant.recipient_society_id == recipient_id,
-        col(SharingGrant.revoked_at).is_(None),
-        col(SharingGrant.valid_until) > func.now(),
-    )
+    statement = select(SharingGrant).where(SharingGrant.recipient_society_id == recipient_id)
     if owner_id is not None:
         statement = statement.where(SharingGrant.society_id == owner_id)
-    return list(await session.exec(statement.order_by(col(SharingGrant.created_at))))
+    return list(await session.exec(_in_force(statement)))
 
 
 async def active_grants_from(session: AsyncSession, owner_id: uuid.UUID) -> list[SharingGrant]:
     """The grants in force the society gave other societies."""
-    statement = select(SharingGrant).where(
-        SharingGrant.society_id == owner_id,
-        col(SharingGrant.revoked_at).is_(None),
-        col(SharingGrant.valid_until) > func.now(),
-    )
-    return list(await session.exec(statement.order_by(col(SharingGrant.created_at))))
+    statement = select(SharingGrant).where(SharingGrant.society_id == owner_id)
+    return list(await session.exec(_in_force(statement)))
+
+
+async def read_granted(
+    session: AsyncSession, recipient_id: uuid.UUID, owner_id: uuid.UUID | None = None
+) -> list[SharingGrant]:
+    """The grants in force to the recipient (of one owner, if given), with shared reading
+    turned on for their owners when there is any."""
+    grants = await active_grants_to(session, recipient_id, owner_id)
+    if grants:
+        await read_shared(session, sorted({grant.society_id for grant in grants}))
+    return grants
 
 
 async def read_shared(session: AsyncSession, owners: Sequence[uuid.UUID]) -> None:

@@ -212,9 +212,7 @@ async def _open_shared(
         if society is None:
             return [], None
         owner = society.id
-    grants = await repository.active_grants_to(session, principal.society_id, owner)
-    await repository.read_shared(session, sorted({grant.society_id for grant in grants}))
-    return grants, owner
+    return await repository.read_granted(session, principal.society_id, owner), owner
 
 
 async def _views(
