@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.synthetic_people import generate
-from matching import Matcher, blocking_keys
+from matching import Matcher, blocking_keys, lookup_plan
 from matching._em import expectation_maximisation, level_frequencies
 from matching._fields import LADDERS, MISSING, PreparedRecord, compare_fields
 from matching._model import LevelParameters, Model, default_model
@@ -72,11 +72,10 @@ def random_pairs(prepared: list[PreparedRecord], count: int, seed: int) -> list[
 
 def blocked_pairs(prepared: list[PreparedRecord]) -> list[tuple[int, ...]]:
     """Patterns of every pair the engine's blocking proposes (each pair once)."""
-    keys = [blocking_keys(record) for record in prepared]
-    index = KeyIndex(keys)
+    index = KeyIndex([blocking_keys(record) for record in prepared])
     found = []
-    for position, record_keys in enumerate(keys):
-        for other in index.candidates(record_keys):
+    for position, record in enumerate(prepared):
+        for other in index.candidates(lookup_plan(record)):
             if other > position:
                 found.append(pattern(prepared[position], prepared[other]))
     return found

@@ -12,7 +12,13 @@ True
 Everything not listed in `__all__` is private.
 """
 
-from matching.blocking import blocking_keys, lookup_keys
+from matching.blocking import (
+    SEED_KINDS,
+    blocking_keys,
+    lookup_keys,
+    lookup_plan,
+    rank_weight,
+)
 from matching.calibration import Calibration, fit_calibration, identity_calibration, log_loss
 from matching.dates import (
     DEFAULT_UNCERTAINTY_YEARS,
@@ -39,6 +45,7 @@ from matching.scoring import (
 
 __all__ = [
     "DEFAULT_REVIEW_THRESHOLD",
+    "SEED_KINDS",
     "DEFAULT_UNCERTAINTY_YEARS",
     "Calendar",
     "Calibration",
@@ -61,7 +68,9 @@ __all__ = [
     "identity_calibration",
     "log_loss",
     "lookup_keys",
+    "lookup_plan",
     "parse_fuzzy_date",
+    "rank_weight",
     "to_gregorian",
     "token_script",
 ]

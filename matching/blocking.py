@@ -7,14 +7,24 @@ the service stores them as keyed hashes.
 
 from __future__ import annotations
 
+import datetime
+import math
 from collections.abc import Iterable
 
 from matching._fields import PreparedRecord, prepare
 from matching.dates import date_bounds, to_gregorian
-from matching.names import name_blocking_keys, name_typo_keys
+from matching.names import (
+    name_blocking_keys,
+    name_typo_keys,
+    token_blocking_keys,
+    token_typo_keys,
+)
 from matching.records import PersonRecord
 
 MAX_YEAR_KEYS = 7
+SEED_KINDS = frozenset({"n", "b"})
+"""Kinds of keys (their first letter) that alone make two records candidates: a name key or
+the full birth date. A shared birth year or father's name only ranks candidates."""
 
 
 # A record whose birth year is this narrow pairs its typo keys with each plausible year.
@@ -29,6 +39,27 @@ def _birth_years(record: PersonRecord) -> range | None:
     if bounds is None:
         return None
     return range(bounds[0].year, bounds[1].year + 1)
+
+
+def _birth_day(record: PersonRecord) -> datetime.date | None:
+    """The birth date when it is known to the day (neither approximate nor partial)."""
+    if record.birth_date is None:
+        return None
+    bounds = date_bounds(to_gregorian(record.birth_date))
+    return bounds[0] if bounds is not None and bounds[0] == bounds[1] else None
+
+
+def _day_keys(day: datetime.date | None, *, swapped: bool = False) -> set[str]:
+    """`b:` keys: the full birth date, which alone seeds candidates. It finds the pair whose
+    names were recorded beyond recognition (another given name, a family name left out) yet
+    born the same day: about 35 persons share a day in an archive of a million, so the key
+    stays selective. A probe also looks up the day/month-swapped date."""
+    if day is None:
+        return set()
+    keys = {f"b:{day.isoformat()}"}
+    if swapped and day.day <= 12 and day.day != day.month:
+        keys.add(f"b:{day.year:04d}-{day.day:02d}-{day.month:02d}")
+    return keys
 
 
 def _year_keys(years: range | None) -> set[str]:
@@ -54,7 +85,8 @@ def _narrow(years: range | None) -> range | None:
 
 
 def blocking_keys(record: PersonRecord | PreparedRecord) -> frozenset[str]:
-    """Index keys of a record: name-part keys (`n:`), father's-name keys (`f:`), birth years.
+    """Index keys of a record: name-part keys (`n:`), father's-name keys (`f:`), birth years
+    (`y:`) and the full birth date (`b:`). Name keys and the full date seed candidates.
 
     Name keys are those of every name of the record (variant class, cross-lingual phonetic
     codes and their prefixes), so a romanised record and its native-script twin share keys,
@@ -68,6 +100,7 @@ def blocking_keys(record: PersonRecord | PreparedRecord) -> frozenset[str]:
         keys |= {f"f:{key}" for key in name_blocking_keys(prepared.father)}
     years = _birth_years(prepared.record)
     keys |= _year_keys(years)
+    keys |= _day_keys(_birth_day(prepared.record))
     keys |= _typo_keys(prepared, _narrow(years))
     return frozenset(keys)
 
@@ -82,4 +115,49 @@ def lookup_keys(record: PersonRecord | PreparedRecord) -> frozenset[str]:
     if years is not None:
         keys |= _typo_keys(prepared, range(years.start - 1, years.stop + 1))
     keys |= _typo_keys(prepared, None)
+    keys |= _day_keys(_birth_day(prepared.record), swapped=True)
     return frozenset(keys)
+
+
+def _token_slots(prepared: PreparedRecord) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """(plain keys, typo keys) of every content part and compound of every name, in order."""
+    slots = []
+    for name in prepared.names:
+        tokens = [part.token for part in name.parts] + [c.token for c in name.compounds]
+        slots += [(token_blocking_keys(t), token_typo_keys(t)) for t in tokens]
+    return slots
+
+
+def lookup_plan(record: PersonRecord | PreparedRecord) -> dict[str, int]:
+    """Each of the probe's `lookup_keys` with the piece of evidence it stands for (its slot).
+
+    Slots are the probe's name parts (and compounds), in order, then its father's name, then
+    its birth date (years and full date). A candidate is ranked by the pieces it meets, each
+    counted once at the rarest key that meets it (`rank_weight`), not by its raw count of
+    shared keys: a namesake
+    born the same year shares every key of a common given name, the true counterpart with a
+    typo only one or two keys of each part, yet it meets the given *and* the family name.
+    Slots are local to the probe, so nothing of them is stored.
+    """
+    prepared = record if isinstance(record, PreparedRecord) else prepare(record)
+    slots = _token_slots(prepared)
+    slot_of: dict[str, int] = {}
+    for slot, (plain, typo) in enumerate(slots):
+        for key in sorted(plain | typo):
+            slot_of.setdefault(f"n:{key}", slot)
+    father, birth = len(slots), len(slots) + 1
+    plan: dict[str, int] = {}
+    for key in sorted(lookup_keys(prepared)):
+        unpaired = key.split("@", 1)[0]  # a typo key paired with a year: `n:d:...@1968`
+        if unpaired in slot_of:
+            plan[key] = slot_of[unpaired]
+        else:
+            plan[key] = father if key.startswith("f:") else birth
+    return plan
+
+
+def rank_weight(postings: int, cap: int) -> float:
+    """Evidence of one shared key for ranking candidates: ln(cap / postings), so a key that
+    few records carry weighs more, and a key at the cap (dropped as too common) nothing.
+    The database ranks with the same formula (`service.candidates.repository`)."""
+    return math.log(cap / postings) if 0 < postings < cap else 0.0

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from matching import PersonRecord, blocking_keys, lookup_keys
+from matching import PersonRecord, blocking_keys, lookup_plan
 from service.persons import crypto
 
 DIGEST_BYTES = 16  # 128 bits: no accidental collision in any archive
@@ -45,9 +45,10 @@ def digests(secret: bytes, record: PersonRecord) -> list[tuple[bytes, str]]:
     return sorted({(digest(secret, key), key[0]) for key in blocking_keys(record)})
 
 
-def lookup_digests(secret: bytes, record: PersonRecord) -> list[bytes]:
-    """The digests a probe looks up: its own keys and their neighbours (`lookup_keys`)."""
-    return sorted({digest(secret, key) for key in lookup_keys(record)})
+def lookup_digests(secret: bytes, record: PersonRecord) -> list[tuple[bytes, int]]:
+    """The digests a probe looks up, its own keys and their neighbours, each with the piece of
+    the probe's evidence it stands for (`lookup_plan`), which ranks the candidates."""
+    return sorted({(digest(secret, key), slot) for key, slot in lookup_plan(record).items()})
 
 
 def attach(

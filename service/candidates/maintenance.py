@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from service.candidates import repository
+from service.candidates.service import index_persons
 from service.persons import repository as persons
 from service.runtime import Runtime
 
@@ -20,19 +21,26 @@ async def rematch_society(
     progress: Callable[[int], None] = lambda _: None,
     *,
     batch: int = REMATCH_BATCH,
+    reindex: bool = False,
 ) -> int:
     """Queue every active person of a society for matching again; the number queued.
 
-    Idempotent (a person with a pending job keeps it) and committed per batch, so an
-    interrupted run is simply run again. Decided pairs stay decided: the worker refreshes only
-    proposed links and proposes a rejected pair again only if a compared field changed.
+    With `reindex`, each person's blocking keys are first computed again from its record, as
+    after a release that changes the keys (persons stored before keep their old keys until
+    written again otherwise). Idempotent (a person with a pending job keeps it) and committed
+    per batch, so an interrupted run is simply run again. Decided pairs stay decided: the
+    worker refreshes only proposed links and proposes a rejected pair again only if a compared
+    field changed.
     """
     after: uuid.UUID | None = None
     queued = 0
     while True:
         async with runtime.tenant_session(society_id) as session:
             ids = await persons.active_person_ids(session, after, batch)
-            await repository.enqueue_many(session, society_id, ids)
+            if reindex:
+                await index_persons(session, await persons.get_persons(session, society_id, ids))
+            else:
+                await repository.enqueue_many(session, society_id, ids)
             await session.commit()
         if not ids:
             return queued

@@ -2,7 +2,8 @@
 
 Candidate generation is an index lookup on `person_key` (primary key: society, digest, role,
 person): for each key of the probe, at most `max_postings` + 1 postings are read, keys with more
-are dropped as too common, and persons are ranked by how many keys they share. Matching across
+are dropped as too common, and persons are ranked by the pieces of the probe's evidence they
+meet (`matching.lookup_plan`), each counted once at its rarest key. Matching across
 societies under a sharing grant will widen `society_id = :society` to a list, nothing more.
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from matching import SEED_KINDS
 from service.db.models import (
     CandidateDecision,
     CandidateLink,
@@ -74,9 +76,11 @@ async def delete_keys(session: AsyncSession, person_ids: Sequence[uuid.UUID]) ->
 
 _CANDIDATES = text(
     """
-    WITH probe AS (SELECT unnest(CAST(:digests AS bytea[])) AS key_digest),
+    WITH probe AS (
+      SELECT * FROM unnest(CAST(:digests AS bytea[]), CAST(:slots AS int[])) AS p(key_digest, slot)
+    ),
     postings AS (
-      SELECT p.key_digest, k.person_id, k.kind,
+      SELECT p.key_digest, p.slot, k.person_id, k.kind,
              count(*) OVER (PARTITION BY p.key_digest) AS postings
       FROM probe p
       CROSS JOIN LATERAL (
@@ -85,13 +89,19 @@ _CANDIDATES = text(
           AND person_role = ANY(CAST(:roles AS text[]))
         LIMIT :cap
       ) k
+    ),
+    met AS (
+      SELECT person_id, slot, max(ln(CAST(:cap AS float8) / postings)) AS weight,
+             bool_or(kind = ANY(CAST(:seeds AS text[]))) AS seeded
+      FROM postings
+      WHERE postings < :cap AND person_id <> :person
+      GROUP BY person_id, slot
     )
-    SELECT person_id, count(*) AS shared
-    FROM postings
-    WHERE postings < :cap AND person_id <> :person
+    SELECT person_id, sum(weight) AS rank
+    FROM met
     GROUP BY person_id
-    HAVING bool_or(kind = 'n')
-    ORDER BY shared DESC, person_id
+    HAVING bool_or(seeded)
+    ORDER BY rank DESC, person_id
     LIMIT :limit
     """
 )
@@ -99,10 +109,11 @@ _CANDIDATES = text(
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A person sharing keys with the probe, and how many."""
+    """A person sharing keys with the probe, and its rank: the pieces of the probe's evidence
+    it meets, each at its rarest key (`matching.rank_weight`, computed here in SQL)."""
 
     person_id: uuid.UUID
-    shared_keys: int
+    rank: float
 
 
 async def candidates(
@@ -110,17 +121,20 @@ async def candidates(
     *,
     society_id: uuid.UUID,
     person_id: uuid.UUID,
-    digests: Sequence[bytes],
+    probe: Sequence[tuple[bytes, int]],
     roles: Sequence[str],
     max_postings: int,
     limit: int,
 ) -> list[Candidate]:
-    """Persons of `roles` sharing a name key with the probe, most shared keys first."""
-    if not digests:
+    """Persons of `roles` sharing a seeding key with the probe (`(digest, slot)` pairs of its
+    `lookup_plan`), best ranked first."""
+    if not probe:
         return []
     result = await session.exec(  # type: ignore[call-overload]
         _CANDIDATES.bindparams(
-            digests=list(digests),
+            digests=[digest for digest, _ in probe],
+            slots=[slot for _, slot in probe],
+            seeds=sorted(SEED_KINDS),
             society=society_id,
             roles=list(roles),
             cap=max_postings + 1,
@@ -128,7 +142,7 @@ async def candidates(
             limit=limit,
         )
     )
-    return [Candidate(row.person_id, int(row.shared)) for row in result]
+    return [Candidate(row.person_id, float(row.rank)) for row in result]
 
 
 async def lease_jobs(

@@ -183,7 +183,7 @@ class Pool:
     """Where a probe looks for candidates: one society's keys, probed with its HMAC key."""
 
     society_id: uuid.UUID
-    digests: list[bytes]
+    probe: list[tuple[bytes, int]]
 
 
 def _compared(
@@ -239,7 +239,7 @@ async def _candidates(
             session,
             society_id=pool.society_id,
             person_id=probe.id,
-            digests=pool.digests,
+            probe=pool.probe,
             roles=SEARCHED_ROLES.get(probe.role, ()),
             max_postings=MAX_POSTINGS,
             limit=MAX_CANDIDATES,

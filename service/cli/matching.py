@@ -42,18 +42,26 @@ def _advance(bar: Progress, task: TaskID) -> Callable[[int], None]:
 
 def rematch_command(
     society: Annotated[str | None, typer.Option(help="Only this society (default: all).")] = None,
+    reindex: Annotated[
+        bool,
+        typer.Option(
+            "--reindex", help="Compute every person's blocking keys again first (new key kinds)."
+        ),
+    ] = False,
 ) -> None:
     """Queue every open person for matching again (after a new model version or threshold).
 
     The running workers do the scoring; decided pairs stay decided. Safe to interrupt and rerun.
+    After an upgrade that changes the blocking keys, run it once with `--reindex`.
     """
 
     async def work(runtime: Runtime) -> int:
         total = 0
         with Progress(transient=False) as bar:
             for society_id, code in await society_ids(runtime, society):
+                task = bar.add_task(f"{'reindexing' if reindex else 'queueing'} {code}")
                 total += await rematch_society(
-                    runtime, society_id, _advance(bar, bar.add_task(f"queueing {code}"))
+                    runtime, society_id, _advance(bar, task), reindex=reindex
                 )
         return total
 

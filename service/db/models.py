@@ -562,13 +562,14 @@ class PersonKey(SQLModel, table=True):
     """A blocking key of a person as a keyed hash (HMAC with the society's secret).
 
     The table reveals no names: only which persons share a key. `kind` says whether the key
-    came from a name (`n`), the father's name (`f`) or a birth year (`y`); candidates must share
-    a name key. `person_role` lets a lookup ask for registrations only, say, inside the index.
+    came from a name (`n`), the father's name (`f`), a birth year (`y`) or the full birth date
+    (`b`); candidates must share a name key or the full date (`matching.SEED_KINDS`).
+    `person_role` lets a lookup ask for registrations only, say, inside the index.
     """
 
     __tablename__ = "person_key"
     __table_args__ = (
-        CheckConstraint("kind IN ('n', 'f', 'y')", name="kind"),
+        CheckConstraint("kind IN ('n', 'f', 'y', 'b')", name="kind"),
         Index(None, "person_id"),
     )
 

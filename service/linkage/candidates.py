@@ -1,16 +1,20 @@
 """In-memory candidate generation for bulk linkage, with the engine's own blocking keys.
 
 An inverted index maps each key to the records carrying it. A record's candidates are the
-records sharing at least one name key (`n:`), keys shared by more than `max_postings` records
-being skipped as too common; candidates are then ranked by how many keys they share (names,
-father's name, birth years) and the best `max_candidates` are scored. The database does the
-same with an indexed keys table (a pair that blocking misses is a miss).
+records sharing at least one seeding key (a name key or the full birth date), keys shared by
+more than `max_postings` records being skipped as too common. Candidates are ranked by the
+pieces of the probe's evidence they meet (`matching.lookup_plan`: each name part, the father's
+name, the birth date), each counted once at the rarest key that meets it, and the best
+`max_candidates` are scored. The database does the same with an indexed keys table (a pair
+that blocking misses is a miss).
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+
+from matching import SEED_KINDS, rank_weight
 
 MAX_POSTINGS = 2000
 MAX_CANDIDATES = 200
@@ -28,31 +32,29 @@ class KeyIndex:
 
     def candidates(
         self,
-        keys: frozenset[str],
+        plan: Mapping[str, int],
         *,
         max_postings: int = MAX_POSTINGS,
         max_candidates: int = MAX_CANDIDATES,
     ) -> list[int]:
-        """Positions sharing a name key, best (most shared keys) first, at most max_candidates."""
-        shared: Counter[int] = Counter()
-        seeded = False
-        for key in keys:
+        """Positions sharing a seeding key with a probe's `lookup_plan`, best first (the pieces of
+        evidence met, each at its rarest key: `rank_weight`), at most max_candidates."""
+        cap = max_postings + 1
+        best: dict[tuple[int, int], float] = {}
+        seeded: set[int] = set()
+        for key, slot in plan.items():
             posting = self.postings.get(key)
-            if posting is None or len(posting) > max_postings:
+            if posting is None or len(posting) >= cap:
                 continue
-            if key.startswith("n:"):
-                seeded = True
-            shared.update(posting)
-        if not seeded:
-            return []
-        name_seeded = {
-            position
-            for key in keys
-            if key.startswith("n:") and len(self.postings.get(key, ())) <= max_postings
-            for position in self.postings.get(key, ())
-        }
-        ranked = sorted(
-            (position for position in shared if position in name_seeded),
-            key=lambda position: (-shared[position], position),
-        )
+            weight = rank_weight(len(posting), cap)
+            for position in posting:
+                if best.get((position, slot), -1.0) < weight:
+                    best[(position, slot)] = weight
+            if key[0] in SEED_KINDS:
+                seeded.update(posting)
+        score: dict[int, float] = defaultdict(float)
+        for (position, _), weight in best.items():
+            if position in seeded:
+                score[position] += weight
+        ranked = sorted(score, key=lambda position: (-score[position], position))
         return ranked[:max_candidates]

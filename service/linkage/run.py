@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
-from matching import Comparison, Matcher, PersonRecord, blocking_keys
+from matching import Comparison, Matcher, PersonRecord, blocking_keys, lookup_plan
 from service.linkage.candidates import KeyIndex
 
 Progress = Callable[[int], None]
@@ -31,7 +31,7 @@ def link(
     index = KeyIndex([blocking_keys(record) for record in prepared_rights])
     for left in lefts:
         prepared = matcher.prepare(left)
-        found = index.candidates(blocking_keys(prepared))
+        found = index.candidates(lookup_plan(prepared))
         scored = [matcher.compare(prepared, prepared_rights[i]) for i in found]
         yield from _ordered(scored, threshold, top)
         progress(1)
@@ -52,12 +52,11 @@ def dedupe(
     records kept it, grouped by left record, best first.
     """
     prepared = [matcher.prepare(record) for record in records]
-    keys = [blocking_keys(record) for record in prepared]
-    index = KeyIndex(keys)
+    index = KeyIndex([blocking_keys(record) for record in prepared])
     pairs: dict[tuple[int, int], Comparison] = {}
     for position in range(len(prepared)):
         scored: list[tuple[int, Comparison]] = []
-        for other in index.candidates(keys[position]):
+        for other in index.candidates(lookup_plan(prepared[position])):
             if other == position:
                 continue
             pair = (min(position, other), max(position, other))

@@ -103,13 +103,13 @@ async def search(
     """Find, score, audit and watch; the caller commits."""
     record = query_record(query)
     society = access.principal.society_id
-    digests = keys.lookup_digests(keys.secret_of(session), record)
+    probe = keys.lookup_digests(keys.secret_of(session), record)
     roles = [role.value for role in (query.roles or list(PersonRole))]
     found = await candidates.candidates(
         session,
         society_id=society,
         person_id=NOBODY,
-        digests=digests,
+        probe=probe,
         roles=roles,
         max_postings=MAX_POSTINGS,
         limit=MAX_SCORED,

@@ -74,6 +74,7 @@ async def test_the_commands_run(database_url, engine):
         assert kintrace("societies", "create", "cli", "--name", "CLI").returncode == 0
         for command, code, expected in (
             (["rematch"], 0, "queued for matching"),
+            (["rematch", "--reindex", "--society", "cli"], 0, "queued for matching"),
             (["model", "evaluate", "--society", "cli"], 0, "[0.99, 1.00]"),
             (["model", "recalibrate", "--society", "cli"], 1, "at least 50 are needed"),
         ):
@@ -128,3 +129,20 @@ async def test_recalibration_is_a_new_version_for_new_scores_and_decided_links_k
     ).all()
     assert rows[0] == ("rejected", base.model_version)  # decided: keeps the version it had
     assert {row.model_version for row in rows[1:]} == {fitted.model_version}
+
+
+async def test_rematch_with_reindex_computes_the_keys_again(
+    client, runtime, caseworker, connection
+):
+    """Persons stored before a release that added a key kind get its keys from `--reindex`."""
+    found = (await client.post("/v1/registrations", json=registration(**REGISTERED_MOTHER))).json()
+    count = "SELECT count(*) FROM person_key WHERE person_id = :id AND kind = 'b'"
+    await connection.execute(text("RESET ROLE"))
+    assert (await connection.execute(text(count), {"id": found["id"]})).scalar() == 1
+    await connection.execute(text("DELETE FROM person_key WHERE kind = 'b'"))
+    await rematch_society(runtime, caseworker.society_id)
+    await connection.execute(text("RESET ROLE"))
+    assert (await connection.execute(text(count), {"id": found["id"]})).scalar() == 0
+    assert await rematch_society(runtime, caseworker.society_id, reindex=True) == 1
+    await connection.execute(text("RESET ROLE"))
+    assert (await connection.execute(text(count), {"id": found["id"]})).scalar() == 1

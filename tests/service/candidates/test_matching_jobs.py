@@ -14,8 +14,8 @@ import uuid
 import pytest
 from sqlalchemy import text
 
-from matching import Matcher
-from service.candidates import repository, worker
+from matching import Matcher, PersonName, PersonRecord, parse_fuzzy_date
+from service.candidates import keys, repository, worker
 from tests.service.payloads import (
     REGISTERED_MOTHER,
     SOUGHT_MOTHER,
@@ -118,6 +118,49 @@ async def test_an_expired_lease_is_taken_again(client, runtime, connection):
     assert (await drain(runtime)).jobs == 1
     attempts = await owner_rows(connection, "SELECT attempts FROM match_job")
     assert attempts[0].attempts == 2
+
+
+async def looked_up(client, runtime, probe: PersonRecord, limit: int) -> list[str]:
+    """The registrations the keys table finds for a probe, best ranked first."""
+    society = uuid.UUID((await client.get("/v1/auth/me")).json()["society_id"])
+    async with runtime.tenant_session(society) as session:
+        found = await repository.candidates(
+            session,
+            society_id=society,
+            person_id=uuid.uuid4(),
+            probe=keys.lookup_digests(keys.secret_of(session), probe),
+            roles=["registration"],
+            max_postings=1000,
+            limit=limit,
+        )
+    return [str(candidate.person_id) for candidate in found]
+
+
+async def test_candidates_are_ranked_by_the_name_parts_they_meet_not_by_shared_keys(
+    client, runtime
+):
+    """With room for one candidate, the registration with a typo in each name is found, not one
+    of the namesakes born the same year that share every key of the given name."""
+    names = ["Nasima Karimi", "Nasima Ahmadi", "Nasma Wazyr", "Nasima Rahimi", "Nasima Jalali"]
+    created = {}
+    for name in names:
+        body = registration(names=[{"full_name": name}], birth_date={"text": "1968"})
+        created[name] = (await client.post("/v1/registrations", json=body)).json()["id"]
+    probe = PersonRecord(
+        "probe", (PersonName("Nasima Wazir"),), birth_date=parse_fuzzy_date("1968")
+    )
+    assert await looked_up(client, runtime, probe, limit=1) == [created["Nasma Wazyr"]]
+
+
+async def test_the_same_birth_day_alone_makes_a_candidate(client, runtime):
+    body = registration(names=[{"full_name": "Evan Jones"}], birth_date={"text": "1945-02-20"})
+    same_day = (await client.post("/v1/registrations", json=body)).json()["id"]
+    body = registration(names=[{"full_name": "Jack Brown"}], birth_date={"text": "1945"})
+    await client.post("/v1/registrations", json=body)
+    probe = PersonRecord(
+        "probe", (PersonName("Isaac Hoffman"),), birth_date=parse_fuzzy_date("20/02/1945")
+    )
+    assert await looked_up(client, runtime, probe, limit=10) == [same_day]
 
 
 async def test_persons_of_one_request_are_never_candidates_of_each_other(

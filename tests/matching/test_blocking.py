@@ -1,0 +1,77 @@
+"""Blocking: the full birth date as a seeding key, and the probe's lookup plan (its slots)."""
+
+from __future__ import annotations
+
+import pytest
+
+from matching import (
+    SEED_KINDS,
+    PersonName,
+    PersonRecord,
+    blocking_keys,
+    lookup_keys,
+    lookup_plan,
+    parse_fuzzy_date,
+    rank_weight,
+)
+
+
+def person(name: str, born: str | None = None, father: str | None = None) -> PersonRecord:
+    return PersonRecord(
+        id=name,
+        names=(PersonName(name),),
+        birth_date=parse_fuzzy_date(born) if born else None,
+        father_name=father,
+    )
+
+
+@pytest.mark.parametrize(
+    ("born", "stored", "looked_up"),
+    [
+        ("1965-10-13", {"b:1965-10-13"}, {"b:1965-10-13"}),
+        ("1965-03-07", {"b:1965-03-07"}, {"b:1965-03-07", "b:1965-07-03"}),
+        ("1965-07-07", {"b:1965-07-07"}, {"b:1965-07-07"}),
+        ("hijri:1410-08-15", {"b:1990-03-12"}, {"b:1990-03-12", "b:1990-12-03"}),
+        ("1965-03", set(), set()),
+        ("1965", set(), set()),
+        ("ca. 1965", set(), set()),
+        (None, set(), set()),
+    ],
+)
+def test_only_a_date_known_to_the_day_gives_a_full_date_key(
+    born: str | None, stored: set[str], looked_up: set[str]
+) -> None:
+    record = person("Jack Smith", born)
+    assert {k for k in blocking_keys(record) if k.startswith("b:")} == stored
+    assert {k for k in lookup_keys(record) if k.startswith("b:")} == looked_up
+
+
+def test_names_and_the_full_date_seed_candidates_years_and_fathers_do_not() -> None:
+    assert SEED_KINDS == {"n", "b"}
+
+
+def test_the_plan_covers_every_lookup_key() -> None:
+    record = person("Mohammed Hassan", "1968-05-02", father="Ali")
+    assert set(lookup_plan(record)) == set(lookup_keys(record))
+
+
+def test_each_name_part_has_its_own_slot_and_its_typo_keys_share_it() -> None:
+    plan = lookup_plan(person("Nasima Wazir", "1968-05-02", father="Ali Omar"))
+    given = {plan[k] for k in plan if k.split("@")[0] in {"n:d:nasima", "n:d:asima", "n:d:nasim"}}
+    family = {plan[k] for k in plan if k.split("@")[0] in {"n:d:wazir", "n:d:azir", "n:d:wazr"}}
+    assert len(given) == 1 and len(family) == 1
+    assert given != family
+    father = {plan[k] for k in plan if k.startswith("f:")}
+    birth = {plan[k] for k in plan if k[0] in "yb"}
+    assert len(father) == 1 and len(birth) == 1
+    assert father.isdisjoint(given | family) and birth.isdisjoint(given | family | father)
+
+
+@pytest.mark.parametrize(
+    ("postings", "cap", "weight"),
+    [(1, 1001, 6.909), (1000, 1001, 0.001), (1001, 1001, 0.0), (0, 1001, 0.0), (10, 11, 0.095)],
+)
+def test_a_rarer_key_weighs_more_and_one_at_the_cap_nothing(
+    postings: int, cap: int, weight: float
+) -> None:
+    assert rank_weight(postings, cap) == pytest.approx(weight, abs=1e-3)
