@@ -208,9 +208,11 @@ def kintrace_args(
     *,
     threshold: float | None,
     top: int | None,
+    extra: Sequence[str] = (),
 ) -> list[str]:
-    """The exact command line of the contract: `kintrace link L R --out P [--threshold] [--top]`."""
-    args = [*kintrace_command(), subcommand, *map(str, inputs), "--out", str(out)]
+    """The exact command line of the contract: `kintrace link L R --out P [--threshold] [--top]`
+    (`extra`: further options, such as `--model`)."""
+    args = [*kintrace_command(), subcommand, *map(str, inputs), "--out", str(out), *extra]
     if threshold is not None:
         args += ["--threshold", f"{threshold:g}"]
     if top is not None:
@@ -225,6 +227,7 @@ def run_kintrace(
     *,
     threshold: float | None = 0.0,
     top: int | None = None,
+    extra: Sequence[str] = (),
 ) -> tuple[TimedRun, list[ScoredPair]]:
     """Run `kintrace link|dedupe` (progress goes to our stderr) and return its timing and pairs.
 
@@ -234,7 +237,8 @@ def run_kintrace(
     if kintrace_help(subcommand) is None:
         raise KintraceMissingError(f"`kintrace {subcommand}` is not available")
     out.parent.mkdir(parents=True, exist_ok=True)
-    run = run_timed(kintrace_args(subcommand, inputs, out, threshold=threshold, top=top))
+    command = kintrace_args(subcommand, inputs, out, threshold=threshold, top=top, extra=extra)
+    run = run_timed(command)
     if run.returncode != 0:
         raise RuntimeError(f"`kintrace {subcommand}` exited with status {run.returncode}")
     return run, read_scored_pairs(out)
@@ -248,3 +252,12 @@ def missing_kintrace_message(subcommand: str) -> str:
         "The baselines above are complete; the Kintrace figures need `kintrace "
         f"{subcommand}` (issue 3, item 7)."
     )
+
+
+def train_kintrace_model(inputs: Sequence[Path], out: Path) -> TimedRun:
+    """`kintrace model train L [R] --out MODEL`: EM on the unlabelled records to be linked."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    run = run_timed([*kintrace_command(), "model", "train", *map(str, inputs), "--out", str(out)])
+    if run.returncode != 0:
+        raise RuntimeError(f"`kintrace model train` exited with status {run.returncode}")
+    return run

@@ -12,8 +12,10 @@ True
 Everything not listed in `__all__` is private.
 """
 
+from matching._model import Model, default_model, load_model
 from matching.blocking import (
     SEED_KINDS,
+    KeyIndex,
     blocking_keys,
     lookup_keys,
     lookup_plan,
@@ -42,6 +44,7 @@ from matching.scoring import (
     Matcher,
     PartEvidence,
 )
+from matching.training import TrainingReport, train_model
 
 __all__ = [
     "DEFAULT_REVIEW_THRESHOLD",
@@ -55,17 +58,22 @@ __all__ = [
     "FieldEvidence",
     "FuzzyDate",
     "FuzzyDateError",
+    "KeyIndex",
     "Matcher",
+    "Model",
     "PartEvidence",
     "PersonName",
     "PersonRecord",
     "Script",
+    "TrainingReport",
     "blocking_keys",
     "compare_dates",
     "date_bounds",
+    "default_model",
     "fit_calibration",
     "format_fuzzy_date",
     "identity_calibration",
+    "load_model",
     "log_loss",
     "lookup_keys",
     "lookup_plan",
@@ -73,4 +81,5 @@ __all__ = [
     "rank_weight",
     "to_gregorian",
     "token_script",
+    "train_model",
 ]

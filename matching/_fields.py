@@ -147,6 +147,10 @@ def name_level(alignment: NameAlignment) -> str:
         return "different"
     worst = min(pair.score for pair in pairs)
     extras = bool(alignment.unmatched_left or alignment.unmatched_right)
+    if len(pairs) == 1 and extras:
+        # One part met, the other side has more: a name recorded as one word ("Heron") says
+        # nothing of the given name it lacks, so it is one part's evidence, not a whole name's.
+        return "one_part"
     if alignment.coverage >= 1.0:
         if worst >= EXACT_PART and not extras:
             return "exact"

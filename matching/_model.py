@@ -95,6 +95,11 @@ def model_from_json(document: dict[str, Any]) -> Model:
     return Model(document["version"], prior, levels, document.get("description", ""))
 
 
+def load_model(text: str) -> Model:
+    """A model from the text of its file (as `kintrace model train` writes it)."""
+    return model_from_json(json.loads(text))
+
+
 @lru_cache(maxsize=1)
 def default_model() -> Model:
     """The model shipped with the package."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime
 import math
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 
 from matching._fields import PreparedRecord, prepare
 from matching.dates import date_bounds, to_gregorian
@@ -22,6 +23,8 @@ from matching.names import (
 from matching.records import PersonRecord
 
 MAX_YEAR_KEYS = 7
+MAX_POSTINGS = 2000
+MAX_CANDIDATES = 200
 SEED_KINDS = frozenset({"n", "b"})
 """Kinds of keys (their first letter) that alone make two records candidates: a name key or
 the full birth date. A shared birth year or father's name only ranks candidates."""
@@ -161,3 +164,49 @@ def rank_weight(postings: int, cap: int) -> float:
     few records carry weighs more, and a key at the cap (dropped as too common) nothing.
     The database ranks with the same formula (`service.candidates.repository`)."""
     return math.log(cap / postings) if 0 < postings < cap else 0.0
+
+
+class KeyIndex:
+    """Postings of blocking keys over a list of records (positions in that list), in memory.
+
+    Bulk linkage and training find candidates here as the service does in its keys table: a
+    record's candidates share at least one seeding key, keys shared by more than
+    `max_postings` records are skipped as too common, and candidates are ranked by the pieces
+    of the probe's evidence they meet (`lookup_plan`, `rank_weight`).
+    """
+
+    def __init__(self, keys: Sequence[frozenset[str]]) -> None:
+        postings: dict[str, list[int]] = defaultdict(list)
+        for position, record_keys in enumerate(keys):
+            for key in record_keys:
+                postings[key].append(position)
+        self.postings = dict(postings)
+
+    def candidates(
+        self,
+        plan: Mapping[str, int],
+        *,
+        max_postings: int = MAX_POSTINGS,
+        max_candidates: int = MAX_CANDIDATES,
+    ) -> list[int]:
+        """Positions sharing a seeding key with a probe's `lookup_plan`, best first (the pieces of
+        evidence met, each at its rarest key: `rank_weight`), at most max_candidates."""
+        cap = max_postings + 1
+        best: dict[tuple[int, int], float] = {}
+        seeded: set[int] = set()
+        for key, slot in plan.items():
+            posting = self.postings.get(key)
+            if posting is None or len(posting) >= cap:
+                continue
+            weight = rank_weight(len(posting), cap)
+            for position in posting:
+                if best.get((position, slot), -1.0) < weight:
+                    best[(position, slot)] = weight
+            if key[0] in SEED_KINDS:
+                seeded.update(posting)
+        score: dict[int, float] = defaultdict(float)
+        for (position, _), weight in best.items():
+            if position in seeded:
+                score[position] += weight
+        ranked = sorted(score, key=lambda position: (-score[position], position))
+        return ranked[:max_candidates]

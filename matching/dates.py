@@ -542,12 +542,13 @@ class DateLevel(enum.StrEnum):
     SAME_YEAR = "same_year"
     WITHIN_UNCERTAINTY = "within_uncertainty"
     OFF_BY_ONE_YEAR = "off_by_one_year"
+    YEAR_TYPO = "year_typo"
     DIFFERENT = "different"
     MISSING = "missing"
 
     @property
     def rank(self) -> int:
-        """Position on the ladder: 0 for EXACT, 7 for MISSING."""
+        """Position on the ladder: 0 for EXACT, 8 for MISSING."""
         return list(DateLevel).index(self)
 
 
@@ -572,7 +573,8 @@ def compare_dates(left: FuzzyDate, right: FuzzyDate) -> DateComparison:
     judged on the information both sides have: 1990 against 1990-03-07 is SAME_YEAR. The
     day-level rungs (EXACT to SAME_YEAR) need two precise values; when either side is
     approximate or an age, what counts is whether the years each allows overlap
-    (WITHIN_UNCERTAINTY), are one year apart (OFF_BY_ONE_YEAR) or further (DIFFERENT). A
+    (WITHIN_UNCERTAINTY), are one year apart (OFF_BY_ONE_YEAR) or further (DIFFERENT); two
+    precise dates on the same day and month whose years are one typo apart are YEAR_TYPO. A
     precise first day of the year is also read as its year alone (a registry placeholder), and
     the better verdict kept.
     """
@@ -632,7 +634,24 @@ def _precise_level(a: FuzzyDate, b: FuzzyDate, difference: int) -> tuple[DateLev
         return DateLevel.SAME_YEAR, "same year"
     if difference == 1:
         return DateLevel.OFF_BY_ONE_YEAR, "years one apart"
+    assert a.year is not None and b.year is not None
+    if (a.month, a.day) == (b.month, b.day) and a.day is not None and _one_typo(a.year, b.year):
+        low, high = sorted((a.year, b.year))
+        return DateLevel.YEAR_TYPO, f"same day and month, years {low} and {high} one typo apart"
     return DateLevel.DIFFERENT, f"years {difference} apart"
+
+
+def _one_typo(left: int, right: int) -> bool:
+    """Whether two years, written with four digits, differ by one digit or by two neighbouring
+    digits swapped: the slips of a hand copying a date (1965 for 1956, 1975 for 1965)."""
+    a, b = f"{left:04d}", f"{right:04d}"
+    if len(a) != len(b):
+        return False
+    differing = [i for i in range(len(a)) if a[i] != b[i]]
+    if len(differing) == 1:
+        return True
+    first = differing[0] if len(differing) == 2 else -1
+    return differing == [first, first + 1] and (a[first], a[first + 1]) == (b[first + 1], b[first])
 
 
 def _year_span(value: FuzzyDate, native: bool) -> tuple[int, int]:

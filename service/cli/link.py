@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from matching import DEFAULT_REVIEW_THRESHOLD, Matcher
+from matching import DEFAULT_REVIEW_THRESHOLD, Matcher, Model, load_model, train_model
 from service.linkage import run
 from service.linkage.csvfile import ReadResult, UnreadableFile, read_records, write_pairs
 
@@ -38,8 +39,27 @@ TablesOption = Annotated[
 ]
 
 
-def _matcher(tables: bool) -> Matcher:
-    return Matcher(use_name_model=tables, use_name_frequencies=tables)
+ModelOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--model",
+        help="A model file written by `kintrace model train` (default: the shipped model).",
+    ),
+]
+
+
+def _read_model(path: Path | None) -> Model | None:
+    if path is None:
+        return None
+    try:
+        return load_model(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        typer.echo(f"kintrace: cannot read the model {path}: {err}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+def _matcher(tables: bool, model: Path | None = None) -> Matcher:
+    return Matcher(_read_model(model), use_name_model=tables, use_name_frequencies=tables)
 
 
 stderr = Console(stderr=True, soft_wrap=True)
@@ -82,10 +102,11 @@ def link_command(
     threshold: ThresholdOption = DEFAULT_REVIEW_THRESHOLD,
     top: TopOption = None,
     wikidata_tables: TablesOption = True,
+    model: ModelOption = None,
 ) -> None:
     """Match every record of LEFT against RIGHT and write the candidate pairs."""
     lefts, rights = _load(left).records, _load(right).records
-    matcher = _matcher(wikidata_tables)
+    matcher = _matcher(wikidata_tables, model)
     with (
         out.open("w", encoding="utf-8", newline="") as handle,
         _progress("linking", len(lefts)) as advance,
@@ -101,12 +122,40 @@ def dedupe_command(
     threshold: ThresholdOption = DEFAULT_REVIEW_THRESHOLD,
     top: TopOption = None,
     wikidata_tables: TablesOption = True,
+    model: ModelOption = None,
 ) -> None:
     """Find the records of FILE that may be the same person; each pair once."""
     records = _load(file).records
-    matcher = _matcher(wikidata_tables)
+    matcher = _matcher(wikidata_tables, model)
     with _progress("deduplicating", len(records)) as advance:
         pairs = run.dedupe(records, matcher, threshold=threshold, top=top, progress=advance)
     with out.open("w", encoding="utf-8", newline="") as handle:
         written = write_pairs(handle, pairs)
     typer.echo(f"{written} pairs written to {out}", err=True)
+
+
+def train_command(
+    left: Annotated[Path, typer.Argument(help="Records to be linked (CSV).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the model (JSON).")],
+    right: Annotated[
+        Path | None, typer.Argument(help="Records LEFT is to be linked with (default: itself).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the random pairs u is estimated on.")] = 1,
+    wikidata_tables: TablesOption = True,
+) -> None:
+    """Estimate the model's m and u on the records to be linked, unlabelled (EM, as Splink).
+
+    Pass the file to `kintrace link` or `kintrace dedupe` with `--model`. The prior stays the
+    shipped model's, so a probability keeps its meaning; nothing is read but the records.
+    """
+    lefts = _load(left).records
+    rights = None if right is None else _load(right).records
+    typer.echo("training: comparing random and blocked pairs ...", err=True)
+    report = train_model(lefts, rights, seed=seed, matcher=_matcher(wikidata_tables))
+    model = report.model
+    out.write_text(json.dumps(model.to_json(), indent=2, ensure_ascii=False) + "\n", "utf-8")
+    typer.echo(model.description, err=True)
+    for field, ladder in model.levels.items():
+        cells = "  ".join(f"{level} {p.weight:+.1f}" for level, p in ladder.items())
+        typer.echo(f"  {field}: {cells}", err=True)
+    typer.echo(f"model {model.version} written to {out}", err=True)

@@ -18,7 +18,7 @@ import uvicorn
 from service.candidates.processes import running_workers
 from service.cli.admin import audit_app, clients_app, keys_app, societies_app, users_app
 from service.cli.ingest import import_command
-from service.cli.link import dedupe_command, link_command
+from service.cli.link import dedupe_command, link_command, train_command
 from service.cli.matching import model_app, rematch_command
 from service.cli.retention import retention_app
 from service.db.embedded import EmbeddedDatabaseError
@@ -206,6 +206,7 @@ app.command("import")(import_command)
 app.command("rematch")(rematch_command)
 app.add_typer(model_app, name="model")
 app.command("link")(link_command)
+model_app.command("train")(train_command)
 app.command("dedupe")(dedupe_command)
 app.add_typer(societies_app, name="societies")
 app.add_typer(users_app, name="users")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
-from matching import Comparison, Matcher, PersonRecord, blocking_keys, lookup_plan
-from service.linkage.candidates import KeyIndex
+from matching import Comparison, KeyIndex, Matcher, PersonRecord, blocking_keys, lookup_plan
 
 Progress = Callable[[int], None]
 

@@ -298,13 +298,23 @@ COMPARISON_CASES = [
     ("ethiopian:1983-01-01", "1991-03-01", L.WITHIN_UNCERTAINTY, 0),
     ("1990", "1991-02-01", L.OFF_BY_ONE_YEAR, 1),
     ("1990-12-31", "1991-01-01", L.OFF_BY_ONE_YEAR, 1),
+    # a year mistyped on the same day and month: one digit, or two neighbours swapped
+    ("1965-10-13", "1956-10-13", L.YEAR_TYPO, 9),
+    ("1965-10-13", "1975-10-13", L.YEAR_TYPO, 10),
+    ("1965-10-13", "1865-10-13", L.YEAR_TYPO, 100),
+    ("1965-10-13", "1956-10-14", L.DIFFERENT, 9),
+    ("1965-10", "1956-10", L.DIFFERENT, 9),
+    ("1965-10-13", "1596-10-13", L.DIFFERENT, 369),
+    ("1965-10-13", "1976-10-13", L.DIFFERENT, 11),
+    ("ca. 1965", "1956-10-13", L.DIFFERENT, 9),
     ("ca. 1985", "1988", L.OFF_BY_ONE_YEAR, 3),
     ("ca. hijri:1410", "hijri:1413", L.OFF_BY_ONE_YEAR, 3),
     ("30 years old in 2023-05-10", "1991-12-31", L.OFF_BY_ONE_YEAR, 2),
     ("30 years old in 2023-05-10", "1994-06-01", L.OFF_BY_ONE_YEAR, 1),
     ("solar-hijri:1369", "1992-01-01", L.OFF_BY_ONE_YEAR, 2),
     ("1990", "1995", L.DIFFERENT, 5),
-    ("1990-03-07", "1992-03-07", L.DIFFERENT, 2),
+    ("1990-03-07", "1992-03-08", L.DIFFERENT, 2),
+    ("1990-03-07", "1992-03-07", L.YEAR_TYPO, 2),
     ("ca. 1985", "1990", L.DIFFERENT, 5),
     ("hijri:1400", "1990", L.DIFFERENT, 10),
     ("30 years old in 2023", "1989", L.DIFFERENT, 4),
@@ -330,7 +340,7 @@ def test_every_level_has_a_case() -> None:
 
 
 def test_ladder_order() -> None:
-    assert [level.rank for level in DateLevel] == list(range(8))
+    assert [level.rank for level in DateLevel] == list(range(9))
     assert DateLevel.EXACT.rank < DateLevel.DAY_MONTH_SWAPPED.rank < DateLevel.MISSING.rank
 
 

@@ -124,3 +124,30 @@ def test_unreadable_or_empty_files_fail(tmp_path):
     latin1 = tmp_path / "latin1.csv"
     latin1.write_bytes("id,full_name\n1,Müller\n".encode("latin-1"))
     assert kintrace("dedupe", str(latin1), "--out", str(out)).returncode != 0
+
+
+def test_a_model_trained_on_the_files_is_used_by_link(tmp_path: Path) -> None:
+    left, right = write(tmp_path, "left.csv", LEFT), write(tmp_path, "right.csv", RIGHT)
+    model = tmp_path / "model.json"
+    trained = kintrace("model", "train", str(left), str(right), "--out", str(model))
+    assert trained.returncode == 0, trained.stderr
+    document = json.loads(model.read_text(encoding="utf-8"))
+    assert document["version"].startswith("em-")
+    out = tmp_path / "pairs.csv"
+    model_option = ("--model", str(model), "--threshold", "0")
+    done = kintrace("link", str(left), str(right), "--out", str(out), *model_option)
+    assert done.returncode == 0, done.stderr
+    pairs = list(iter_pairs(out))
+    assert pairs and all(
+        json.loads(pair["explanation"])["model"] == document["version"] for pair in pairs
+    )
+
+
+def test_a_model_file_that_cannot_be_read_is_refused(tmp_path: Path) -> None:
+    left = write(tmp_path, "left.csv", LEFT)
+    broken = write(tmp_path, "model.json", '{"version": "x", "levels": {}}')
+    out = tmp_path / "pairs.csv"
+    for model in (broken, tmp_path / "absent.json"):
+        done = kintrace("dedupe", str(left), "--out", str(out), "--model", str(model))
+        assert done.returncode == 2
+        assert "cannot read the model" in done.stderr

@@ -1,0 +1,211 @@
+"""Training the model's m and u probabilities on unlabelled records, as Splink does.
+
+No label is read: the records are compared, never told apart by a truth file.
+
+1. **u** (how often each level occurs between different persons) comes from random pairs of
+   records, almost all of them different persons.
+2. **m** (how often each level occurs for the same person) comes from expectation-maximisation
+   with u held fixed, over the pairs born on the same day (`b:` keys), the birth date itself
+   left out (it agrees by construction and would teach EM only itself). Different persons born
+   on one day are strangers to each other, so their other fields agree only by chance, as EM
+   assumes. That gives m of the name and of every other field.
+3. m of the **birth date** stays the base model's: a documented belief about how dates are
+   recorded. Learning it needs pairs blocked on the name, and different persons sharing a name
+   are often kin (siblings, cousins): their father's name, places and nationality agree far
+   more often than between strangers, and their given names carry their sex, so EM takes kin
+   for the same person (on the synthetic archive it learned that a different birth date is
+   almost no evidence). With the date alone active, EM cannot tell m from the match rate.
+4. A level the training pairs show fewer than `MIN_SEEN` times keeps the base model's
+   probability, and no level falls below a floor (`_settled`).
+
+The prior is not estimated. It stays that of the base model, a documented constant, so that a
+probability means the same in every search (the match rate EM finds among blocked pairs
+depends on how the records were collected). The result is a new `Model`; its version names
+the training data's digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching._em import EMResult, FloatArray, IntArray, expectation_maximisation
+from matching._em import level_frequencies as _level_frequencies
+from matching._fields import LADDERS, MISSING, PreparedRecord, compare_fields
+from matching._model import LevelParameters, Model, default_model
+from matching.blocking import blocking_keys
+from matching.records import PersonRecord
+from matching.scoring import Matcher
+
+FIELDS = tuple(LADDERS)
+M_FLOOR = 0.005
+MIN_SEEN = 20
+RANDOM_PAIRS = 200_000
+DATE_BLOCKED_LEARNS = frozenset(FIELDS) - {"birth_date"}
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingReport:
+    """The trained model and what it was trained on."""
+
+    model: Model
+    random_pairs: int
+    date_blocked_pairs: int
+    date_pass: EMResult
+
+
+def comparison_pattern(left: PreparedRecord, right: PreparedRecord) -> tuple[int, ...]:
+    """Level index per field of one pair (-1 where a field is missing on a side)."""
+    return tuple(
+        -1 if level.level == MISSING else LADDERS[level.field].index(level.level)
+        for level in compare_fields(left, right)
+    )
+
+
+def _counted(patterns: Sequence[tuple[int, ...]]) -> tuple[IntArray, FloatArray]:
+    """Distinct patterns and how often each occurs."""
+    if not patterns:
+        return np.zeros((0, len(FIELDS)), dtype=np.int64), np.zeros(0)
+    unique, counts = np.unique(np.array(patterns, dtype=np.int64), axis=0, return_counts=True)
+    return unique, counts.astype(np.float64)
+
+
+def _random_pairs(
+    left: Sequence[PreparedRecord], right: Sequence[PreparedRecord], count: int, seed: int
+) -> list[tuple[int, ...]]:
+    """Patterns of `count` random pairs, or of every pair when there are no more than that."""
+    if len(left) * len(right) <= count:
+        return [comparison_pattern(a, b) for a in left for b in right if a is not b]
+    rng = random.Random(seed)
+    found: list[tuple[int, ...]] = []
+    while len(found) < count:
+        a, b = rng.choice(left), rng.choice(right)
+        if a is not b:
+            found.append(comparison_pattern(a, b))
+    return found
+
+
+def _same_day_pairs(
+    left: Sequence[PreparedRecord], right: Sequence[PreparedRecord], one_list: bool
+) -> list[tuple[int, ...]]:
+    by_day: dict[str, list[int]] = defaultdict(list)
+    for position, record in enumerate(right):
+        for key in blocking_keys(record):
+            if key.startswith("b:"):
+                by_day[key].append(position)
+    found = []
+    for position, record in enumerate(left):
+        for key in blocking_keys(record):
+            for other in by_day.get(key, ()) if key.startswith("b:") else ():
+                if not one_list or other > position:
+                    found.append(comparison_pattern(record, right[other]))
+    return found
+
+
+def _tables(model: Model, which: str) -> tuple[FloatArray, ...]:
+    return tuple(
+        np.array([getattr(model.levels[field][level], which) for level in LADDERS[field]])
+        for field in FIELDS
+    )
+
+
+def _em(
+    pairs: Sequence[tuple[int, ...]],
+    m: tuple[FloatArray, ...],
+    u: tuple[FloatArray, ...],
+    learns: frozenset[str],
+) -> EMResult:
+    patterns, counts = _counted(pairs)
+    active = tuple(field in learns for field in FIELDS)
+    return expectation_maximisation(patterns, counts, m, u, 0.1, active=active)
+
+
+def _seen(pairs: Sequence[tuple[int, ...]]) -> tuple[FloatArray, ...]:
+    """How many pairs reached each level of each field."""
+    patterns, counts = _counted(pairs)
+    return tuple(
+        np.bincount(
+            patterns[:, i][patterns[:, i] >= 0],
+            weights=counts[patterns[:, i] >= 0],
+            minlength=len(LADDERS[field]),
+        ).astype(np.float64)
+        for i, field in enumerate(FIELDS)
+    )
+
+
+def _settled(learned: FloatArray, base: FloatArray, seen: FloatArray, floor: float) -> FloatArray:
+    """A field's learned shares where the data showed each level at least `MIN_SEEN` times;
+    a level seen less keeps the base model's probability (training records without vague
+    dates say nothing of how often vague dates overlap), and the learned levels share the
+    rest of the mass. Then no level below `floor`: for m, `M_FLOOR`, as the few hundred
+    matches among the pairs cannot prove a level rarer than about one in two hundred; for u,
+    `MIN_SEEN` out of the random pairs."""
+    kept = seen < MIN_SEEN
+    shares = np.where(kept, base, 0.0)
+    rest = learned * ~kept
+    if rest.sum() > 0:
+        shares = shares + rest / rest.sum() * max(1.0 - shares.sum(), 0.0)
+    floored: FloatArray = np.maximum(shares, floor)
+    normalised: FloatArray = floored / floored.sum()
+    return normalised
+
+
+def train_model(
+    left: Sequence[PersonRecord],
+    right: Sequence[PersonRecord] | None = None,
+    *,
+    base: Model | None = None,
+    seed: int = 1,
+    random_pairs: int = RANDOM_PAIRS,
+    matcher: Matcher | None = None,
+) -> TrainingReport:
+    """Estimate m and u on the records to be linked (`left` against `right`, or one list
+    against itself), starting from `base` (the shipped model) and keeping its prior."""
+    base = base or default_model()
+    matcher = matcher or Matcher(model=base)
+    lefts = [matcher.prepare(record) for record in left]
+    rights = lefts if right is None else [matcher.prepare(record) for record in right]
+    one_list = right is None
+    randoms = _random_pairs(lefts, rights, random_pairs, seed)
+    u_base = _tables(base, "u")
+    u = tuple(
+        _settled(share, before, seen, MIN_SEEN / max(len(randoms), 1))
+        for share, before, seen in zip(
+            _level_frequencies(*_counted(randoms), u_base), u_base, _seen(randoms), strict=True
+        )
+    )
+    same_day = _same_day_pairs(lefts, rights, one_list)
+    m_base = _tables(base, "m")
+    date_pass = _em(same_day, m_base, u, DATE_BLOCKED_LEARNS)
+    m = tuple(
+        _settled(share, before, seen, M_FLOOR)
+        for share, before, seen in zip(date_pass.m, m_base, _seen(same_day), strict=True)
+    )
+    levels = {
+        field: {
+            level: LevelParameters(float(m[i][j]), float(u[i][j]))
+            for j, level in enumerate(LADDERS[field])
+        }
+        for i, field in enumerate(FIELDS)
+    }
+    digest = hashlib.sha256(
+        json.dumps(
+            {f: {lv: [p.m, p.u] for lv, p in ls.items()} for f, ls in levels.items()},
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()[:8]
+    description = (
+        f"EM on {len(lefts)}{'' if one_list else f' x {len(rights)}'} unlabelled records "
+        f"(seed {seed}): u from {len(randoms)} random pairs; m of every field but the birth "
+        f"date from {len(same_day)} pairs born the same day ({date_pass.iterations} "
+        f"iterations, converged={date_pass.converged}); m of the birth date and the prior kept "
+        f"from {base.version}."
+    )
+    model = Model(f"em-{digest}", base.prior, levels, description)
+    return TrainingReport(model, len(randoms), len(same_day), date_pass)

@@ -1,0 +1,100 @@
+"""Training m and u on unlabelled records: what is learned, what is kept, and determinism."""
+
+from __future__ import annotations
+
+import datetime
+import random
+
+import numpy as np
+import pytest
+
+from matching import (
+    Matcher,
+    PersonName,
+    PersonRecord,
+    default_model,
+    parse_fuzzy_date,
+    train_model,
+)
+from matching.training import M_FLOOR, _settled
+
+GIVEN = ["Amina", "Yusuf", "Layla", "Omar", "Fatima", "Karim", "Hana", "Samir", "Nadia", "Tariq"]
+FAMILY = ["Haddad", "Khoury", "Mansour", "Nasser", "Saleh", "Aziz", "Rahimi", "Karimi", "Tahir"]
+
+
+def archive(size: int, seed: int) -> list[PersonRecord]:
+    """Persons born over three years, a quarter of them recorded twice on the same birth day,
+    the second time with the name's last letter dropped now and then."""
+    rng = random.Random(seed)
+    records = []
+    for number in range(size):
+        name = f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}"
+        born = datetime.date(1980, 1, 1) + datetime.timedelta(days=rng.randrange(3 * 365))
+        sex = rng.choice("MF")
+        records.append(
+            PersonRecord(str(number), (PersonName(name),), sex, parse_fuzzy_date(born.isoformat()))
+        )
+        if rng.random() < 0.25:
+            again = name[:-1] if rng.random() < 0.3 else name
+            records.append(
+                PersonRecord(
+                    f"{number}b", (PersonName(again),), sex, parse_fuzzy_date(born.isoformat())
+                )
+            )
+    return records
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return train_model(archive(600, 3), seed=5, random_pairs=20_000)
+
+
+def test_agreeing_names_become_evidence_for_and_different_names_against(trained) -> None:
+    name = trained.model.levels["name"]
+    assert name["exact"].weight > 3
+    assert name["different"].weight < -1
+    assert trained.date_blocked_pairs > 0 and trained.date_pass.converged
+
+
+def test_the_birth_date_m_and_the_prior_are_kept_from_the_base_model(trained) -> None:
+    base = default_model()
+    assert trained.model.prior == base.prior
+    for level, parameters in trained.model.levels["birth_date"].items():
+        assert parameters.m == pytest.approx(base.levels["birth_date"][level].m, rel=0.05)
+
+
+def test_fields_the_records_never_carry_keep_the_base_model(trained) -> None:
+    base = default_model()
+    for field in ("father_name", "birth_place", "last_known_place"):
+        for level, parameters in trained.model.levels[field].items():
+            assert parameters.m == pytest.approx(base.levels[field][level].m)
+            assert parameters.u == pytest.approx(base.levels[field][level].u)
+
+
+def test_the_same_records_and_seed_give_the_same_model() -> None:
+    records = archive(200, 8)
+    first = train_model(records, seed=2, random_pairs=5_000).model
+    second = train_model(records, seed=2, random_pairs=5_000).model
+    assert first.version == second.version and first.version.startswith("em-")
+    assert first.to_json() == second.to_json()
+    assert Matcher(model=first).model_version == first.version
+
+
+@pytest.mark.parametrize(
+    ("learned", "base", "seen", "expected"),
+    [
+        # every level seen often enough: the learned shares, floored
+        ([0.7, 0.3, 0.0], [0.2, 0.3, 0.5], [70, 30, 20], [0.7, 0.3, 0.0]),
+        # a level seen too rarely keeps its base probability, the others share the rest
+        ([0.9, 0.1, 0.0], [0.1, 0.3, 0.6], [90, 30, 0], [0.36, 0.04, 0.6]),
+        # nothing seen: the base model
+        ([0.5, 0.5, 0.0], [0.2, 0.3, 0.5], [0, 0, 0], [0.2, 0.3, 0.5]),
+    ],
+)
+def test_settled_shares(
+    learned: list[float], base: list[float], seen: list[float], expected: list[float]
+) -> None:
+    shares = _settled(np.array(learned), np.array(base), np.array(seen), M_FLOOR)
+    assert shares.sum() == pytest.approx(1.0)
+    assert shares.min() >= M_FLOOR * 0.99
+    assert shares == pytest.approx(np.maximum(expected, M_FLOOR), abs=0.01)
