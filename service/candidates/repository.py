@@ -20,7 +20,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from matching import SEED_KINDS
 from service.db.models import (
     CandidateDecision,
     CandidateLink,
@@ -77,14 +76,15 @@ async def delete_keys(session: AsyncSession, person_ids: Sequence[uuid.UUID]) ->
 _CANDIDATES = text(
     """
     WITH probe AS (
-      SELECT * FROM unnest(CAST(:digests AS bytea[]), CAST(:slots AS int[])) AS p(key_digest, slot)
+      SELECT * FROM unnest(CAST(:digests AS bytea[]), CAST(:slots AS int[]),
+                           CAST(:seeds AS boolean[])) AS p(key_digest, slot, seeds)
     ),
     postings AS (
-      SELECT p.key_digest, p.slot, k.person_id, k.kind,
+      SELECT p.key_digest, p.slot, p.seeds, k.person_id,
              count(*) OVER (PARTITION BY p.key_digest) AS postings
       FROM probe p
       CROSS JOIN LATERAL (
-        SELECT person_id, kind FROM person_key
+        SELECT person_id FROM person_key
         WHERE society_id = :society AND key_digest = p.key_digest
           AND person_role = ANY(CAST(:roles AS text[]))
         LIMIT :cap
@@ -92,7 +92,7 @@ _CANDIDATES = text(
     ),
     met AS (
       SELECT person_id, slot, max(ln(CAST(:cap AS float8) / postings)) AS weight,
-             bool_or(kind = ANY(CAST(:seeds AS text[]))) AS seeded
+             bool_or(seeds) AS seeded
       FROM postings
       WHERE postings < :cap AND person_id <> :person
       GROUP BY person_id, slot
@@ -121,20 +121,22 @@ async def candidates(
     *,
     society_id: uuid.UUID,
     person_id: uuid.UUID,
-    probe: Sequence[tuple[bytes, int]],
+    probe: Sequence[tuple[bytes, int, bool]],
     roles: Sequence[str],
     max_postings: int,
     limit: int,
 ) -> list[Candidate]:
-    """Persons of `roles` sharing a seeding key with the probe (`(digest, slot)` pairs of its
-    `lookup_plan`), best ranked first."""
+    """Persons of `roles` sharing a seeding key with the probe (`(digest, slot, seeds)` of
+    each key of its `lookup_plan`), best ranked first. Whether a key seeds candidates comes
+    from the probe's side, so the lookup reads only the primary-key index (an index-only scan
+    once the table is vacuumed), never the table."""
     if not probe:
         return []
     result = await session.exec(  # type: ignore[call-overload]
         _CANDIDATES.bindparams(
-            digests=[digest for digest, _ in probe],
-            slots=[slot for _, slot in probe],
-            seeds=sorted(SEED_KINDS),
+            digests=[digest for digest, _, _ in probe],
+            slots=[slot for _, slot, _ in probe],
+            seeds=[seeds for _, _, seeds in probe],
             society=society_id,
             roles=list(roles),
             cap=max_postings + 1,

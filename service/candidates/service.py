@@ -183,7 +183,7 @@ class Pool:
     """Where a probe looks for candidates: one society's keys, probed with its HMAC key."""
 
     society_id: uuid.UUID
-    probe: list[tuple[bytes, int]]
+    probe: list[tuple[bytes, int, bool]]
 
 
 def _compared(
