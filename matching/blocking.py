@@ -45,11 +45,15 @@ def _birth_years(record: PersonRecord) -> range | None:
 
 
 def _birth_day(record: PersonRecord) -> datetime.date | None:
-    """The birth date when it is known to the day (neither approximate nor partial)."""
+    """The birth date when it is known to the day (neither approximate nor partial), and not
+    the first of January, which registries write for a birth year alone (as `compare_dates`
+    reads it): thousands share it, and its key would only be dropped as too common."""
     if record.birth_date is None:
         return None
     bounds = date_bounds(to_gregorian(record.birth_date))
-    return bounds[0] if bounds is not None and bounds[0] == bounds[1] else None
+    if bounds is None or bounds[0] != bounds[1] or (bounds[0].month, bounds[0].day) == (1, 1):
+        return None
+    return bounds[0]
 
 
 def _day_keys(day: datetime.date | None, *, swapped: bool = False) -> set[str]:
@@ -137,9 +141,9 @@ def lookup_plan(record: PersonRecord | PreparedRecord) -> dict[str, int]:
     Slots are the probe's name parts (and compounds), in order, then its father's name, then
     its birth date (years and full date). A candidate is ranked by the pieces it meets, each
     counted once at the rarest key that meets it (`rank_weight`), not by its raw count of
-    shared keys: a namesake
-    born the same year shares every key of a common given name, the true counterpart with a
-    typo only one or two keys of each part, yet it meets the given *and* the family name.
+    shared keys: a namesake born the same year shares every key of a common given name, the
+    true counterpart with a typo only one or two keys of each part, yet it meets the given
+    *and* the family name.
     Slots are local to the probe, so nothing of them is stored.
     """
     prepared = record if isinstance(record, PreparedRecord) else prepare(record)
