@@ -285,13 +285,13 @@ class PartnerProcess:
     def output(self) -> str:
         return "\n".join(self.lines)
 
-    def wait_for(self, pattern: str, timeout: float = 30) -> re.Match[str]:
-        """The first output line matching `pattern` (fails if the partner exits without)."""
+    def wait_for(self, pattern: str, timeout: float = 30, count: int = 1) -> re.Match[str]:
+        """The `count`th output line matching `pattern` (fails if the partner exits first)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if found := re.search(pattern, line):
-                    return found
+            found = [match for line in list(self.lines) if (match := re.search(pattern, line))]
+            if len(found) >= count:
+                return found[count - 1]
             if self.process.poll() is not None and not self._reader.is_alive():
                 break
             time.sleep(0.05)
@@ -477,7 +477,9 @@ def test_the_partner_exchanges_records_and_sees_erasure_and_revocation_propagate
             grant = granted.json()
 
             wait_until_sent(http, dpo, {erased_id, kept_id, mother_id}, setup.client_id)
-            partner.wait_for(r"candidate.proposed: link \S+ across societies with lux", 60)
+            # Both of its persons of her (the sought mother, its own registration of her) meet
+            # Luxembourg's: the partner must have read both links before the grant is revoked.
+            partner.wait_for(r"candidate.proposed: link \S+ across societies with lux", 60, 2)
             erased = http.post(
                 f"/v1/persons/{erased_id}/erasure",
                 json={"reason": "erasure requested by the person"},
