@@ -41,15 +41,27 @@ def level_frequencies(
     reason to move a parameter.
     """
     shares = []
-    for field, before in enumerate(previous):
-        column = patterns[:, field]
-        present = column >= 0
-        totals = np.bincount(column[present], weights=counts[present], minlength=len(before))
+    observed = level_counts(patterns, counts, tuple(len(before) for before in previous))
+    for field, (before, totals) in enumerate(zip(previous, observed, strict=True)):
         if (active is not None and not active[field]) or totals.sum() <= 0:
             shares.append(before)
             continue
-        shares.append(_normalise(np.asarray(totals, dtype=np.float64) + SMOOTHING))
+        shares.append(_normalise(totals + SMOOTHING))
     return tuple(shares)
+
+
+def level_counts(
+    patterns: IntArray, counts: FloatArray, sizes: tuple[int, ...]
+) -> tuple[FloatArray, ...]:
+    """How many pairs reached each level of each field (`sizes`: levels per field), missing
+    values not counted."""
+    observed = []
+    for field, size in enumerate(sizes):
+        column = patterns[:, field]
+        present = column >= 0
+        totals = np.bincount(column[present], weights=counts[present], minlength=size)
+        observed.append(np.asarray(totals, dtype=np.float64))
+    return tuple(observed)
 
 
 def _normalise(values: FloatArray) -> FloatArray:

@@ -35,7 +35,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from matching._em import EMResult, FloatArray, IntArray, expectation_maximisation
+from matching._em import (
+    EMResult,
+    FloatArray,
+    IntArray,
+    expectation_maximisation,
+    level_counts,
+)
 from matching._em import level_frequencies as _level_frequencies
 from matching._fields import LADDERS, MISSING, PreparedRecord, compare_fields
 from matching._model import LevelParameters, Model, default_model
@@ -91,20 +97,26 @@ def _random_pairs(
     return found
 
 
+def _birth_day_keys(records: Sequence[PreparedRecord]) -> list[list[str]]:
+    """Each record's full-birth-date keys (`b:`)."""
+    return [[key for key in blocking_keys(record) if key.startswith("b:")] for record in records]
+
+
 def _same_day_pairs(
     left: Sequence[PreparedRecord], right: Sequence[PreparedRecord], one_list: bool
 ) -> list[tuple[int, ...]]:
+    right_days = _birth_day_keys(right)
+    left_days = right_days if one_list else _birth_day_keys(left)
     by_day: dict[str, list[int]] = defaultdict(list)
-    for position, record in enumerate(right):
-        for key in blocking_keys(record):
-            if key.startswith("b:"):
-                by_day[key].append(position)
+    for position, days in enumerate(right_days):
+        for key in days:
+            by_day[key].append(position)
     found = []
-    for position, record in enumerate(left):
-        for key in blocking_keys(record):
-            for other in by_day.get(key, ()) if key.startswith("b:") else ():
+    for position, days in enumerate(left_days):
+        for key in days:
+            for other in by_day.get(key, ()):
                 if not one_list or other > position:
-                    found.append(comparison_pattern(record, right[other]))
+                    found.append(comparison_pattern(left[position], right[other]))
     return found
 
 
@@ -128,15 +140,7 @@ def _em(
 
 def _seen(pairs: Sequence[tuple[int, ...]]) -> tuple[FloatArray, ...]:
     """How many pairs reached each level of each field."""
-    patterns, counts = _counted(pairs)
-    return tuple(
-        np.bincount(
-            patterns[:, i][patterns[:, i] >= 0],
-            weights=counts[patterns[:, i] >= 0],
-            minlength=len(LADDERS[field]),
-        ).astype(np.float64)
-        for i, field in enumerate(FIELDS)
-    )
+    return level_counts(*_counted(pairs), tuple(len(LADDERS[field]) for field in FIELDS))
 
 
 def _settled(learned: FloatArray, base: FloatArray, seen: FloatArray, floor: float) -> FloatArray:
