@@ -12,6 +12,7 @@ True
 Everything not listed in `__all__` is private.
 """
 
+from matching._fields import PreparedRecord
 from matching._model import Model, default_model, load_model
 from matching.blocking import (
     SEED_KINDS,
@@ -64,6 +65,7 @@ __all__ = [
     "PartEvidence",
     "PersonName",
     "PersonRecord",
+    "PreparedRecord",
     "Script",
     "TrainingReport",
     "blocking_keys",

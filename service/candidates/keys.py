@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from matching import SEED_KINDS, PersonRecord, blocking_keys, lookup_plan
+from matching import SEED_KINDS, PersonRecord, PreparedRecord, blocking_keys, lookup_plan
 from service.persons import crypto
 
 DIGEST_BYTES = 16  # 128 bits: no accidental collision in any archive
@@ -45,10 +45,13 @@ def digests(secret: bytes, record: PersonRecord) -> list[tuple[bytes, str]]:
     return sorted({(digest(secret, key), key[0]) for key in blocking_keys(record)})
 
 
-def lookup_digests(secret: bytes, record: PersonRecord) -> list[tuple[bytes, int, bool]]:
+def lookup_digests(
+    secret: bytes, record: PersonRecord | PreparedRecord
+) -> list[tuple[bytes, int, bool]]:
     """The digests a probe looks up, its own keys and their neighbours, each with the piece of
     the probe's evidence it stands for (`lookup_plan`), which ranks the candidates, and whether
-    it alone makes a candidate (`SEED_KINDS`)."""
+    it alone makes a candidate (`SEED_KINDS`). A record the matcher has prepared is not
+    analysed again."""
     return sorted(
         {
             (digest(secret, key), slot, key[0] in SEED_KINDS)

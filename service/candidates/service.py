@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from matching import Matcher, PersonRecord
+from matching import Matcher, PersonRecord, PreparedRecord
 from schemas.enums import PersonRole, RegistrationKind
 from service.candidates import keys, repository
 from service.candidates.records import granted_record, matching_record
@@ -219,12 +219,14 @@ def _matchable(probe: StoredPerson, other: StoredPerson) -> bool:
 
 
 async def _candidates(
-    session: AsyncSession, society_id: uuid.UUID, probe: StoredPerson, record: PersonRecord
+    session: AsyncSession, society_id: uuid.UUID, probe: StoredPerson, prepared: PreparedRecord
 ) -> tuple[list[StoredPerson], list[SharingGrant]]:
-    """The persons sharing keys with the probe: the society's own, and, for its own probe (not
-    sensitive), those of every society sharing with it (their keys probed with that society's
-    HMAC key); a shared probe is looked up among the society's own only. With the grants read."""
-    pools = [Pool(society_id, keys.lookup_digests(keys.secret_of(session), record))]
+    """The persons sharing keys with the probe (`prepared`: its record as the matcher analysed
+    it): the society's own, and, for its own probe (not sensitive), those of every society
+    sharing with it (their keys probed with that society's HMAC key); a shared probe is looked
+    up among the society's own only. With the grants read."""
+    record = prepared.record
+    pools = [Pool(society_id, keys.lookup_digests(keys.secret_of(session), prepared))]
     grants: list[SharingGrant] = []
     if probe.society_id == society_id and not probe.personal.sensitive:
         grants = await sharing.read_granted(session, society_id)
@@ -286,7 +288,7 @@ async def match_person(
     if compared is None:
         return []
     probe_record = matcher.prepare(compared)
-    others, more_grants = await _candidates(session, society_id, probe, probe_record.record)
+    others, more_grants = await _candidates(session, society_id, probe, probe_record)
     grants = grants or more_grants
 
     def record_of(person: StoredPerson) -> PersonRecord | None:
