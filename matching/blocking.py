@@ -212,5 +212,5 @@ class KeyIndex:
         for (position, _), weight in best.items():
             if position in seeded:
                 score[position] += weight
-        ranked = sorted(score, key=lambda position: (-score[position], position))
+        ranked = sorted(score, key=lambda position: (-round(score[position], 9), position))
         return ranked[:max_candidates]

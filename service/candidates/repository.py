@@ -79,25 +79,27 @@ _CANDIDATES = text(
       SELECT * FROM unnest(CAST(:digests AS bytea[]), CAST(:slots AS int[]),
                            CAST(:seeds AS boolean[])) AS p(key_digest, slot, seeds)
     ),
-    postings AS (
-      SELECT p.key_digest, p.slot, p.seeds, k.person_id,
-             count(*) OVER (PARTITION BY p.key_digest) AS postings
+    keyed AS MATERIALIZED (
+      SELECT p.slot, p.seeds, k.people,
+             ln(CAST(:cap AS float8) / cardinality(k.people)) AS weight
       FROM probe p
       CROSS JOIN LATERAL (
-        SELECT person_id FROM person_key
-        WHERE society_id = :society AND key_digest = p.key_digest
-          AND person_role = ANY(CAST(:roles AS text[]))
-        LIMIT :cap
+        SELECT array_agg(person_id) AS people FROM (
+          SELECT person_id FROM person_key
+          WHERE society_id = :society AND key_digest = p.key_digest
+            AND person_role = ANY(CAST(:roles AS text[]))
+          LIMIT :cap
+        ) AS posting
       ) k
+      WHERE cardinality(k.people) < :cap
     ),
     met AS (
-      SELECT person_id, slot, max(ln(CAST(:cap AS float8) / postings)) AS weight,
-             bool_or(seeds) AS seeded
-      FROM postings
-      WHERE postings < :cap AND person_id <> :person
+      SELECT person_id, slot, max(weight) AS weight, bool_or(seeds) AS seeded
+      FROM keyed CROSS JOIN LATERAL unnest(people) AS person_id
+      WHERE person_id <> :person
       GROUP BY person_id, slot
     )
-    SELECT person_id, sum(weight) AS rank
+    SELECT person_id, round(CAST(sum(weight) AS numeric), 9) AS rank
     FROM met
     GROUP BY person_id
     HAVING bool_or(seeded)
@@ -105,6 +107,12 @@ _CANDIDATES = text(
     LIMIT :limit
     """
 )
+"""Each key's postings are read once, into one array per key (its length is the key's
+postings count, its weight computed once), so that no sort of every posting is needed to
+count them; the arrays are unnested only for the keys under the cap, and the two groupings
+are hash aggregates over the persons met. The rank is rounded so that ties (candidates
+meeting the same pieces at the same weights) are broken by person id, whatever the order
+the weights were summed in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,14 +243,17 @@ async def link_for_pair(
     return (await session.exec(statement)).first()
 
 
-async def save_link(session: AsyncSession, values: dict[str, Any]) -> None:
-    """Insert a proposed link, or refresh a stored one with the new score.
+async def save_links(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert proposed links, or refresh stored ones with the new score (one statement for
+    all of a probe's links, which must be distinct pairs).
 
     A proposed link is refreshed; a rejected one is proposed again only when a compared field
     of either person changed (another fingerprint); a withdrawn one (a person's tracing had
     stopped) is proposed again; a confirmed one is left alone.
     """
-    statement = insert(CandidateLink).values(**values)
+    if not rows:
+        return
+    statement = insert(CandidateLink).values(list(rows))
     refreshed = {
         name: statement.excluded[name]
         for name in (

@@ -356,10 +356,15 @@ async def match_person(
             (v["left_person_id"], v["right_person_id"]) for v in links if v["partner_society_id"]
         ]
         elsewhere = await repository.pairs_held_elsewhere(session, society_id, crossing)
-        for values in links:
-            pair = (values["left_person_id"], values["right_person_id"])
-            if set(pair) <= traced and pair not in elsewhere:
-                await repository.save_link(session, values)
+        await repository.save_links(
+            session,
+            [
+                values
+                for values in links
+                if {values["left_person_id"], values["right_person_id"]} <= traced
+                and (values["left_person_id"], values["right_person_id"]) not in elsewhere
+            ],
+        )
     await repository.withdraw_links(session, below)
     return sorted(scored, key=lambda candidate: -candidate.probability)
 

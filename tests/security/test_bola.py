@@ -360,19 +360,21 @@ async def open_disclosures(
     request_id, unrelated_id = sought
     left, right = sorted((uuid.UUID(unrelated_id), uuid.UUID(found)))
     async with runtime.tenant_session(society) as session:
-        await candidates.save_link(
+        await candidates.save_links(
             session,
-            {
-                "society_id": society,
-                "left_person_id": left,
-                "right_person_id": right,
-                "kind": "sought_registration",
-                "probability": 0.9,
-                "match_weight": 3.0,
-                "explanation": {},
-                "model_version": "test",
-                "fingerprint": "0" * 64,
-            },
+            [
+                {
+                    "society_id": society,
+                    "left_person_id": left,
+                    "right_person_id": right,
+                    "kind": "sought_registration",
+                    "probability": 0.9,
+                    "match_weight": 3.0,
+                    "explanation": {},
+                    "model_version": "test",
+                    "fingerprint": "0" * 64,
+                }
+            ],
         )
         second = await candidates.link_for_pair(session, left, right)
         assert second is not None

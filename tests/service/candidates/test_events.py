@@ -80,7 +80,7 @@ async def test_concurrent_writers_never_make_a_poller_miss_or_repeat(
                 values = _link_values(
                     society, left, right, "duplicate_registration", 0.9, 20.0, {}, "test", "f"
                 )
-                await repository.save_link(session, values)
+                await repository.save_links(session, [values])
                 await asyncio.sleep(random.uniform(0, 0.05))
                 await session.commit()
 
