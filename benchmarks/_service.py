@@ -92,6 +92,7 @@ def load_society(
     already = asyncio.run(society_size(url, society))
     if already == expected:
         print(f"society {society} already holds {expected:,} persons: import skipped", flush=True)
+        asyncio.run(analyze(url))  # after a `kintrace rematch --reindex`, say
         return None
     steps = [("migrate",)]
     if already is None:

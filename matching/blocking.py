@@ -84,7 +84,22 @@ def _typo_keys(prepared: PreparedRecord, years: Iterable[int] | None) -> set[str
     typo = {key for name in prepared.names for key in name_typo_keys(name)}
     if years is None:
         return {f"n:{key}" for key in typo}
-    return {f"n:{key}@{year}" for key in typo for year in years}
+    return _with_years(typo, years)
+
+
+def _name_keys(prepared: PreparedRecord) -> set[str]:
+    """The plain keys of every name part (variant class, phonetic codes, prefixes), unprefixed."""
+    return {key for name in prepared.names for key in name_blocking_keys(name)}
+
+
+def _with_years(keys: Iterable[str], years: Iterable[int]) -> set[str]:
+    """Name keys paired with birth years (`n:p:mhmd@1968`). In an archive of a million the
+    keys of a common name are carried by thousands and skipped as too common, so a person
+    whose every name is common would be found by nothing but a shared birth day; paired with
+    the year, the same keys reach a few dozen, find the person again, and rank the namesakes
+    born that year (or the years beside it, on the probe's side) above the others."""
+    years = tuple(years)
+    return {f"n:{key}@{year}" for key in keys for year in years}
 
 
 def _narrow(years: range | None) -> range | None:
@@ -96,31 +111,36 @@ def blocking_keys(record: PersonRecord | PreparedRecord) -> frozenset[str]:
     (`y:`) and the full birth date (`b:`). Name keys and the full date seed candidates.
 
     Name keys are those of every name of the record (variant class, cross-lingual phonetic
-    codes and their prefixes), so a romanised record and its native-script twin share keys,
-    plus typo keys paired with the birth year (see `lookup_keys` for the probe's side).
+    codes and their prefixes), so a romanised record and its native-script twin share keys;
+    each also paired with the birth year when that is narrow, plus typo keys paired with it
+    (see `lookup_keys` for the probe's side).
     """
     prepared = record if isinstance(record, PreparedRecord) else prepare(record)
-    keys: set[str] = set()
-    for name in prepared.names:
-        keys |= {f"n:{key}" for key in name_blocking_keys(name)}
+    names = _name_keys(prepared)
+    keys = {f"n:{key}" for key in names}
     if prepared.father is not None:
         keys |= {f"f:{key}" for key in name_blocking_keys(prepared.father)}
     years = _birth_years(prepared.record)
     keys |= _year_keys(years)
     keys |= _day_keys(_birth_day(prepared.record))
-    keys |= _typo_keys(prepared, _narrow(years))
+    narrow = _narrow(years)
+    keys |= _typo_keys(prepared, narrow)
+    if narrow is not None:
+        keys |= _with_years(names, narrow)
     return frozenset(keys)
 
 
 def lookup_keys(record: PersonRecord | PreparedRecord) -> frozenset[str]:
-    """The keys to look up for a probe: its blocking keys, its typo keys paired with the years
-    next to its own (a birth year off by one still meets), and its unpaired typo keys (which
-    meet records stored without a narrow birth year)."""
+    """The keys to look up for a probe: its blocking keys, its name and typo keys paired with
+    the years next to its own (a birth year off by one still meets), and its unpaired typo
+    keys (which meet records stored without a narrow birth year)."""
     prepared = record if isinstance(record, PreparedRecord) else prepare(record)
     keys = set(blocking_keys(prepared))
     years = _narrow(_birth_years(prepared.record))
     if years is not None:
-        keys |= _typo_keys(prepared, range(years.start - 1, years.stop + 1))
+        beside = range(years.start - 1, years.stop + 1)
+        keys |= _typo_keys(prepared, beside)
+        keys |= _with_years(_name_keys(prepared), beside)
     keys |= _typo_keys(prepared, None)
     keys |= _day_keys(_birth_day(prepared.record), swapped=True)
     return frozenset(keys)

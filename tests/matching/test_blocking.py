@@ -110,3 +110,40 @@ def test_a_day_month_swap_still_meets_on_the_birth_day() -> None:
 def test_keys_held_by_more_than_the_cap_are_skipped() -> None:
     stored = [person(name, "1945-02-20") for name in ("Evan Jones", "Ava Smith", "Leo Brown")]
     assert ranked(person("Isaac Hoffman", "1945-02-20"), stored, max_postings=2) == []
+
+
+def test_a_name_too_common_alone_still_meets_namesakes_born_that_year_or_beside_it() -> None:
+    # Sixty men of one name: its keys alone are over the cap, paired with a birth year not.
+    stored = [
+        PersonRecord(
+            id=str(year),
+            names=(PersonName("Mohammed Ali"),),
+            birth_date=parse_fuzzy_date(str(year)),
+        )
+        for year in range(1940, 2000)
+    ]
+    found = ranked(person("Muhammad Ali", "1969-05-02"), stored, max_postings=10)
+    assert sorted(found) == ["1968", "1969", "1970"]
+    assert ranked(person("Muhammad Ali"), stored, max_postings=10) == []
+
+
+@pytest.mark.parametrize(
+    ("born", "stored_years", "looked_up_years"),
+    [
+        ("1969-05-02", {1969}, {1968, 1969, 1970}),
+        ("1969", {1969}, {1968, 1969, 1970}),
+        ("ca. 1969", set(), set()),  # five years either side: too wide to pair
+        ("about 30 years old in 2000", set(), set()),
+        (None, set(), set()),
+    ],
+)
+def test_name_keys_are_paired_with_narrow_birth_years_only(
+    born: str | None, stored_years: set[int], looked_up_years: set[int]
+) -> None:
+    record = person("Mohammed", born)
+
+    def years(keys: frozenset[str]) -> set[int]:
+        return {int(key.rsplit("@", 1)[1]) for key in keys if key.startswith("n:v:") and "@" in key}
+
+    assert years(blocking_keys(record)) == stored_years
+    assert years(lookup_keys(record)) == looked_up_years
