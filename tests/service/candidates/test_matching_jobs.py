@@ -163,6 +163,43 @@ async def test_the_same_birth_day_alone_makes_a_candidate(client, runtime):
     assert await looked_up(client, runtime, probe, limit=10) == [same_day]
 
 
+async def test_candidates_with_the_same_evidence_come_in_person_id_order(client, runtime):
+    """Ties are broken by person id, whatever order the database summed the weights in."""
+    created = []
+    for _ in range(4):
+        body = registration(names=[{"full_name": "Amina Haidari"}], birth_date={"text": "1971"})
+        created.append((await client.post("/v1/registrations", json=body)).json()["id"])
+    probe = PersonRecord(
+        "probe", (PersonName("Amina Haidari"),), birth_date=parse_fuzzy_date("1971")
+    )
+    assert await looked_up(client, runtime, probe, limit=10) == sorted(created)
+
+
+async def test_a_name_over_the_cap_alone_still_finds_those_born_a_year_apart(client, runtime):
+    """The name's keys alone are held by more persons than the cap; paired with the birth
+    year they are not, and the probe looks them up for the years beside its own. (Names of
+    three letters have no typo keys, which are paired with the year too.)"""
+    created = {}
+    for year in range(1960, 1966):
+        body = registration(names=[{"full_name": "Ali Nur"}], birth_date={"text": str(year)})
+        created[year] = (await client.post("/v1/registrations", json=body)).json()["id"]
+    society = uuid.UUID((await client.get("/v1/auth/me")).json()["society_id"])
+    probe = PersonRecord(
+        "probe", (PersonName("Ali Nur"),), birth_date=parse_fuzzy_date("1962-06-01")
+    )
+    async with runtime.tenant_session(society) as session:
+        found = await repository.candidates(
+            session,
+            society_id=society,
+            person_id=uuid.uuid4(),
+            probe=keys.lookup_digests(keys.secret_of(session), probe),
+            roles=["registration"],
+            max_postings=3,
+            limit=10,
+        )
+    assert {str(c.person_id) for c in found} == {created[y] for y in (1961, 1962, 1963)}
+
+
 async def test_persons_of_one_request_are_never_candidates_of_each_other(
     client, runtime, connection
 ):
