@@ -211,6 +211,8 @@ class TokenMatch:
 
 
 MAX_FORMS = 8
+# A Cyrillic token keeps more of its learned spellings (see `MAX_LEARNED_BY_SCRIPT`).
+MAX_FORMS_BY_SCRIPT = {Script.CYRILLIC: 16}
 KEYED_FORMS = 3
 RANK_PENALTY = 0.005
 VARIANT_SCORE = 0.97
@@ -249,7 +251,8 @@ def analyse_token(text: str, use_model: bool = True) -> TokenAnalysis:
         romans = (*romans[:2], *bare[:2], *romans[2:], *bare[2:])
     if script is Script.LATIN:
         romans = (*romans, umlaut_spelling(text))
-    forms = _dedup([collapse(compound_core(r)) for r in romans])[:MAX_FORMS]
+    max_forms = MAX_FORMS_BY_SCRIPT.get(script, MAX_FORMS)
+    forms = _dedup([collapse(compound_core(r)) for r in romans])[:max_forms]
     folded = latin_fold(native) if script is Script.LATIN else ""
     elided = len(text) == 2 and text[1] in "'’"
     is_particle = elided or (len(native) > 1 and (folded or native) in particles())

@@ -34,6 +34,9 @@ _ALPHABETS = frozenset({Script.CYRILLIC, Script.GREEK, Script.ARMENIAN, Script.G
 
 BEAM = 24
 MAX_LEARNED = 6
+# Names written in Cyrillic come from every language (French, Spanish, Japanese or Chinese
+# names in Russian spelling), so the right Latin spelling is often far down the model's list.
+MAX_LEARNED_BY_SCRIPT = {Script.CYRILLIC: 12}
 
 
 @lru_cache(maxsize=1)
@@ -91,7 +94,8 @@ def learned_romanisations(native: str, script: Script) -> tuple[tuple[str, float
                 old = grown.get(key)
                 grown[key] = score if old is None else _logaddexp(old, score)
         beams = dict(heapq.nlargest(BEAM, grown.items(), key=lambda kv: kv[1]))
-    best = heapq.nlargest(MAX_LEARNED, beams.items(), key=lambda kv: kv[1])
+    limit = MAX_LEARNED_BY_SCRIPT.get(script, MAX_LEARNED)
+    best = heapq.nlargest(limit, beams.items(), key=lambda kv: kv[1])
     return tuple((s, round(lp, 3)) for s, lp in best if s)
 
 

@@ -189,6 +189,10 @@ def similarity_matrix(
 
 
 BLOCKING_FORMS = 4
+# Every kept spelling of a Cyrillic token is keyed: in the train data, the right spelling of a
+# loanword (French, Spanish, Japanese) is often the model's fifth guess or later, and it is
+# mostly blocking, not ranking, that loses such a pair.
+BLOCKING_FORMS_BY_SCRIPT = {Script.CYRILLIC: 16}
 DELETION_KEYS_FROM = 4  # letters; shorter spellings' one-deletion neighbours say too little
 
 
@@ -205,18 +209,19 @@ def token_blocking_keys(token: TokenAnalysis) -> frozenset[str]:
     """Index keys of one token.
 
     ``v:`` the variant class; ``p:`` the cross-lingual phonetic code of each of the four most
-    trusted spellings (codes shorter than two letters get the spelling's first letter, to
-    stay selective); ``q:`` the first three letters of those codes, which lets a spelling
-    variant at the end of a long name (a dropped or added final syllable) still meet. On the
-    xlit dev files a native token shares a key with a gold English spelling about 9 times in
-    10 while reaching well under 1% of the English tokens. Typos are `token_typo_keys`.
+    trusted spellings (all kept spellings of a Cyrillic token; codes shorter than two letters
+    get the spelling's first letter, to stay selective); ``q:`` the first three letters of
+    those codes, which lets a spelling variant at the end of a long name (a dropped or added
+    final syllable) still meet. On the xlit dev files a native token shares a key with a gold
+    English spelling about 9 times in 10 while reaching well under 1% of the English tokens.
+    Typos are `token_typo_keys`.
     """
     if token.is_particle or token.is_initial:
         return frozenset()
     keys: set[str] = set()
     if token.variant:
         keys.add(f"v:{token.variant}")
-    for form in token.forms[:BLOCKING_FORMS]:
+    for form in token.forms[: BLOCKING_FORMS_BY_SCRIPT.get(token.script, BLOCKING_FORMS)]:
         code = xphone(form)
         keys.add(f"p:{code}" if len(code) >= 2 else f"p:{form[:1]}{code}")
         if len(code) > 3:

@@ -221,6 +221,23 @@ def test_blocking_keys_meet(left: str, right: str) -> None:
 @pytest.mark.parametrize(
     ("left", "right"),
     [
+        ("Алисия", "Alicia"),
+        ("Айдукевич", "Ajdukiewicz"),
+        ("Бианкетти", "Bianchetti"),
+        ("Брайтвелл", "Brightwell"),
+        ("Бушардон", "Bouchardon"),
+        ("Бувар", "Bouvard"),
+    ],
+)
+def test_blocking_keys_meet_cyrillic_loanwords(left: str, right: str) -> None:
+    """Pairs of russian.train.tsv whose gold spelling is a later guess of the learned model:
+    they met only once every kept spelling of a Cyrillic token was keyed."""
+    assert token_blocking_keys(analyse_token(left)) & token_blocking_keys(analyse_token(right))
+
+
+@pytest.mark.parametrize(
+    ("left", "right"),
+    [
         ("Novak", "Oovak"),  # the first letter: phonetic codes and prefixes differ
         ("Khalif", "Khalfi"),
         ("Ikraan", "Irkaan"),
