@@ -76,20 +76,22 @@ def _year_keys(years: range | None) -> set[str]:
     return {f"y:{year}" for year in years}
 
 
-def _typo_keys(prepared: PreparedRecord, years: Iterable[int] | None) -> set[str]:
+def _typo_keys(typo: set[str], years: Iterable[int] | None) -> set[str]:
     """Name typo keys paired with birth years (`n:d:...@1968`), or alone when the record has
     no narrow birth year. Alone, one-deletion keys of common names reach thousands of persons
     in a large archive and are skipped as too common; paired with the year they stay
     selective, and a probe looks them up for its years and the years beside them."""
-    typo = {key for name in prepared.names for key in name_typo_keys(name)}
     if years is None:
         return {f"n:{key}" for key in typo}
     return _with_years(typo, years)
 
 
-def _name_keys(prepared: PreparedRecord) -> set[str]:
-    """The plain keys of every name part (variant class, phonetic codes, prefixes), unprefixed."""
-    return {key for name in prepared.names for key in name_blocking_keys(name)}
+def _name_keys(prepared: PreparedRecord) -> tuple[set[str], set[str]]:
+    """The plain keys (variant class, phonetic codes, prefixes) and the typo keys of every
+    name part, unprefixed: computed once per record, paired with several year ranges."""
+    plain = {key for name in prepared.names for key in name_blocking_keys(name)}
+    typo = {key for name in prepared.names for key in name_typo_keys(name)}
+    return plain, typo
 
 
 def _with_years(keys: Iterable[str], years: Iterable[int]) -> set[str]:
@@ -106,6 +108,21 @@ def _narrow(years: range | None) -> range | None:
     return years if years is not None and len(years) <= TYPO_YEARS else None
 
 
+def _stored_keys(
+    prepared: PreparedRecord, plain: set[str], typo: set[str], narrow: range | None
+) -> set[str]:
+    """`blocking_keys` from the record's name keys and narrow birth years, computed once."""
+    keys = {f"n:{key}" for key in plain}
+    if prepared.father is not None:
+        keys |= {f"f:{key}" for key in name_blocking_keys(prepared.father)}
+    keys |= _year_keys(_birth_years(prepared.record))
+    keys |= _day_keys(_birth_day(prepared.record))
+    keys |= _typo_keys(typo, narrow)
+    if narrow is not None:
+        keys |= _with_years(plain, narrow)
+    return keys
+
+
 def blocking_keys(record: PersonRecord | PreparedRecord) -> frozenset[str]:
     """Index keys of a record: name-part keys (`n:`), father's-name keys (`f:`), birth years
     (`y:`) and the full birth date (`b:`). Name keys and the full date seed candidates.
@@ -116,18 +133,8 @@ def blocking_keys(record: PersonRecord | PreparedRecord) -> frozenset[str]:
     (see `lookup_keys` for the probe's side).
     """
     prepared = record if isinstance(record, PreparedRecord) else prepare(record)
-    names = _name_keys(prepared)
-    keys = {f"n:{key}" for key in names}
-    if prepared.father is not None:
-        keys |= {f"f:{key}" for key in name_blocking_keys(prepared.father)}
-    years = _birth_years(prepared.record)
-    keys |= _year_keys(years)
-    keys |= _day_keys(_birth_day(prepared.record))
-    narrow = _narrow(years)
-    keys |= _typo_keys(prepared, narrow)
-    if narrow is not None:
-        keys |= _with_years(names, narrow)
-    return frozenset(keys)
+    narrow = _narrow(_birth_years(prepared.record))
+    return frozenset(_stored_keys(prepared, *_name_keys(prepared), narrow))
 
 
 def lookup_keys(record: PersonRecord | PreparedRecord) -> frozenset[str]:
@@ -135,13 +142,14 @@ def lookup_keys(record: PersonRecord | PreparedRecord) -> frozenset[str]:
     the years next to its own (a birth year off by one still meets), and its unpaired typo
     keys (which meet records stored without a narrow birth year)."""
     prepared = record if isinstance(record, PreparedRecord) else prepare(record)
-    keys = set(blocking_keys(prepared))
-    years = _narrow(_birth_years(prepared.record))
-    if years is not None:
-        beside = range(years.start - 1, years.stop + 1)
-        keys |= _typo_keys(prepared, beside)
-        keys |= _with_years(_name_keys(prepared), beside)
-    keys |= _typo_keys(prepared, None)
+    plain, typo = _name_keys(prepared)
+    narrow = _narrow(_birth_years(prepared.record))
+    keys = _stored_keys(prepared, plain, typo, narrow)
+    if narrow is not None:
+        beside = range(narrow.start - 1, narrow.stop + 1)
+        keys |= _typo_keys(typo, beside)
+        keys |= _with_years(plain, beside)
+    keys |= _typo_keys(typo, None)
     keys |= _day_keys(_birth_day(prepared.record), swapped=True)
     return frozenset(keys)
 

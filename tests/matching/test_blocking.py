@@ -18,9 +18,11 @@ from matching import (
 )
 
 
-def person(name: str, born: str | None = None, father: str | None = None) -> PersonRecord:
+def person(
+    name: str, born: str | None = None, father: str | None = None, record_id: str | None = None
+) -> PersonRecord:
     return PersonRecord(
-        id=name,
+        id=record_id or name,
         names=(PersonName(name),),
         birth_date=parse_fuzzy_date(born) if born else None,
         father_name=father,
@@ -114,14 +116,7 @@ def test_keys_held_by_more_than_the_cap_are_skipped() -> None:
 
 def test_a_name_too_common_alone_still_meets_namesakes_born_that_year_or_beside_it() -> None:
     # Sixty men of one name: its keys alone are over the cap, paired with a birth year not.
-    stored = [
-        PersonRecord(
-            id=str(year),
-            names=(PersonName("Mohammed Ali"),),
-            birth_date=parse_fuzzy_date(str(year)),
-        )
-        for year in range(1940, 2000)
-    ]
+    stored = [person("Mohammed Ali", str(year), record_id=str(year)) for year in range(1940, 2000)]
     found = ranked(person("Muhammad Ali", "1969-05-02"), stored, max_postings=10)
     assert sorted(found) == ["1968", "1969", "1970"]
     assert ranked(person("Muhammad Ali"), stored, max_postings=10) == []
