@@ -48,9 +48,8 @@ def main() -> None:
     args.out.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     print(f"model {model.version}: prior {model.prior:g} (kept)")
     print(document["description"])
-    for field, ladder in model.levels.items():
-        cells = "  ".join(f"{level}={p.weight:+.1f}" for level, p in ladder.items())
-        print(f"  {field:<17} {cells}")
+    for line in model.weight_lines():
+        print(f"  {line}")
 
 
 if __name__ == "__main__":

@@ -63,6 +63,14 @@ class Model:
         odds: float = 2.0**bits
         return odds / (1.0 + odds)
 
+    def weight_lines(self) -> list[str]:
+        """Each field's levels with their evidence in bits, one line per field: what a person
+        reading a newly trained model checks first."""
+        return [
+            f"{field}: " + "  ".join(f"{level} {p.weight:+.1f}" for level, p in ladder.items())
+            for field, ladder in self.levels.items()
+        ]
+
     def to_json(self) -> dict[str, Any]:
         """The model as written to its file."""
         return {

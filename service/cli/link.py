@@ -155,7 +155,6 @@ def train_command(
     model = report.model
     out.write_text(json.dumps(model.to_json(), indent=2, ensure_ascii=False) + "\n", "utf-8")
     typer.echo(model.description, err=True)
-    for field, ladder in model.levels.items():
-        cells = "  ".join(f"{level} {p.weight:+.1f}" for level, p in ladder.items())
-        typer.echo(f"  {field}: {cells}", err=True)
+    for line in model.weight_lines():
+        typer.echo(f"  {line}", err=True)
     typer.echo(f"model {model.version} written to {out}", err=True)

@@ -56,6 +56,13 @@ def test_agreeing_names_become_evidence_for_and_different_names_against(trained)
     assert trained.date_blocked_pairs > 0 and trained.date_pass.converged
 
 
+def test_a_trained_model_lists_each_field_with_its_levels_in_bits(trained) -> None:
+    lines = trained.model.weight_lines()
+    assert [line.split(":")[0] for line in lines] == list(trained.model.levels)
+    exact = trained.model.levels["name"]["exact"].weight
+    assert f"exact {exact:+.1f}" in lines[0]
+
+
 def test_the_birth_date_m_and_the_prior_are_kept_from_the_base_model(trained) -> None:
     base = default_model()
     assert trained.model.prior == base.prior
