@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from sqlalchemy import tuple_
-from sqlmodel.sql.expression import SelectOfScalar
+from sqlmodel.sql.expression import Select, SelectOfScalar
 
 from service.http import Cursor
 
-Row = TypeVar("Row")
+Statement = TypeVar("Statement", SelectOfScalar[Any], Select[*tuple[Any, ...]])
 
 
 def keyset_page(
-    statement: SelectOfScalar[Row], at: Any, key: Any, after: Cursor | None, limit: int
-) -> SelectOfScalar[Row]:
+    statement: Statement, at: Any, key: Any, after: Cursor | None, limit: int
+) -> Statement:
     """`statement` ordered by (`at`, `key`), past the cursor, one row longer than a page: the
     extra row only says that more follow. Stable under concurrent inserts, unlike offsets."""
     if after is not None:
