@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -76,3 +77,43 @@ def test_upgrade_from_empty_downgrade_one_step_and_back(database_url):
 
 def test_models_and_migrations_agree(database_url):
     assert _drift(database_url) == []
+
+
+def _policies(url: str) -> dict[tuple[str, str], tuple[str | None, str | None]]:
+    async def read() -> dict[tuple[str, str], tuple[str | None, str | None]]:
+        engine = create_async_engine(async_url(url))
+        try:
+            async with engine.connect() as connection:
+                rows = await connection.execute(
+                    text(
+                        "SELECT tablename, policyname, qual, with_check FROM pg_policies "
+                        "WHERE schemaname = current_schema()"
+                    )
+                )
+                return {(table, name): (using, check) for table, name, using, check in rows}
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+# A session setting read in a scalar subquery, as PostgreSQL writes it back.
+_READ_ONCE = re.compile(
+    r"\( SELECT (kintrace_current_society\(\)|current_setting\([^)]*\)) AS \w+\)"
+)
+
+
+def test_policies_read_the_session_settings_once_per_statement_and_step_back(database_url):
+    url = _scratch_database(database_url, "kintrace_migration_test")
+    migrate.upgrade(url, "0018")
+    per_row = _policies(url)
+    migrate.upgrade(url)
+    once = _policies(url)
+    assert once.keys() >= per_row.keys()
+    for policy, expressions in once.items():
+        for expression in filter(None, expressions):
+            outside = _READ_ONCE.sub("", expression)
+            assert "kintrace_current_society()" not in outside, policy
+            assert "current_setting(" not in outside, policy
+    migrate.downgrade(url, "0018")
+    assert _policies(url) == per_row

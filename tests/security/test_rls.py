@@ -318,7 +318,10 @@ async def test_every_tenant_table_has_the_society_isolation_policy(connection):
             ["public"],
         ), table
         for expression in (policy.qual, policy.with_check):
-            assert "society_id = kintrace_current_society()" in expression, (table, expression)
+            assert "society_id = ( SELECT kintrace_current_society()" in expression, (
+                table,
+                expression,
+            )
 
 
 # --- behaviour as kintrace_app --------------------------------------------------------------------
