@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -94,3 +94,38 @@ def secret_of(session: AsyncSession) -> bytes:
             "this session carries no blocking-key secret; open it with Runtime.tenant_session"
         ) from None
     return secret
+
+
+# Who asks, whose keys, for which roles, at which cap: a key's postings count depends on all four
+# (row security shows a recipient only the persons shared with it).
+CommonScope = tuple[uuid.UUID, uuid.UUID, tuple[str, ...], int]
+
+
+class CommonKeys:
+    """Keys this process found shared by more persons than the cap, remembered for a while.
+
+    A lookup reads up to cap + 1 postings of every key of the probe only to learn that a common
+    key (a birth year, a frequent name's phonetic code) is too common to rank anyone. At a million
+    persons that was the larger part of what a lookup read (a median of 7 such keys, 7,000 of its
+    12,000 postings), and it is the same few thousand keys again and again: remembered, later
+    probes leave them out and find the same candidates. A key stays common as an archive grows;
+    one whose persons were closed or erased is read again once its memory expires (`ttl`).
+    """
+
+    def __init__(self, ttl: float = 3600.0, limit: int = 500_000) -> None:
+        self.ttl = ttl
+        self.limit = limit
+        self._until: dict[tuple[CommonScope, bytes], float] = {}
+
+    def known(self, scope: CommonScope, digests: Iterable[bytes], now: float) -> set[bytes]:
+        """Which of these digests are remembered as common in this scope (and not expired)."""
+        return {d for d in digests if self._until.get((scope, d), 0.0) > now}
+
+    def remember(self, scope: CommonScope, digests: Iterable[bytes], now: float) -> None:
+        """Remember digests a lookup found over the cap (the oldest are forgotten first when
+        the memory is full)."""
+        for digest in digests:
+            self._until.pop((scope, digest), None)
+            self._until[(scope, digest)] = now + self.ttl
+        while len(self._until) > self.limit:
+            del self._until[next(iter(self._until))]

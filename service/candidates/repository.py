@@ -80,7 +80,7 @@ _CANDIDATES = text(
                            CAST(:seeds AS boolean[])) AS p(key_digest, slot, seeds)
     ),
     keyed AS MATERIALIZED (
-      SELECT p.slot, p.seeds, k.people,
+      SELECT p.key_digest, p.slot, p.seeds, k.people, cardinality(k.people) AS postings,
              ln(CAST(:cap AS float8) / cardinality(k.people)) AS weight
       FROM probe p
       CROSS JOIN LATERAL (
@@ -91,20 +91,25 @@ _CANDIDATES = text(
           LIMIT :cap
         ) AS posting
       ) k
-      WHERE cardinality(k.people) < :cap
+      WHERE k.people IS NOT NULL
     ),
     met AS (
       SELECT person_id, slot, max(weight) AS weight, bool_or(seeds) AS seeded
       FROM keyed CROSS JOIN LATERAL unnest(people) AS person_id
-      WHERE person_id <> :person
+      WHERE postings < :cap AND person_id <> :person
       GROUP BY person_id, slot
+    ),
+    ranked AS (
+      SELECT person_id, round(CAST(sum(weight) AS numeric), 9) AS rank
+      FROM met
+      GROUP BY person_id
+      HAVING bool_or(seeded)
+      ORDER BY rank DESC, person_id
+      LIMIT :limit
     )
-    SELECT person_id, round(CAST(sum(weight) AS numeric), 9) AS rank
-    FROM met
-    GROUP BY person_id
-    HAVING bool_or(seeded)
-    ORDER BY rank DESC, person_id
-    LIMIT :limit
+    SELECT person_id, rank, NULL AS common FROM ranked
+    UNION ALL
+    SELECT NULL, NULL, key_digest FROM keyed WHERE postings >= :cap
     """
 )
 """Each key's postings are read once, into one array per key (its length is the key's
@@ -112,7 +117,8 @@ postings count, its weight computed once), so that no sort of every posting is n
 count them; the arrays are unnested only for the keys under the cap, and the two groupings
 are hash aggregates over the persons met. The rank is rounded so that ties (candidates
 meeting the same pieces at the same weights) are broken by person id, whatever the order
-the weights were summed in."""
+the weights were summed in. The keys found over the cap are returned too (`common`), so
+that a caller can leave them out of later lookups (`service.candidates.keys.CommonKeys`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +130,15 @@ class Candidate:
     rank: float
 
 
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """The candidates of a probe, best ranked first, and the digests of its keys found shared
+    by more persons than the cap (they ranked nobody)."""
+
+    candidates: list[Candidate]
+    common: list[bytes]
+
+
 async def candidates(
     session: AsyncSession,
     *,
@@ -133,13 +148,13 @@ async def candidates(
     roles: Sequence[str],
     max_postings: int,
     limit: int,
-) -> list[Candidate]:
+) -> Lookup:
     """Persons of `roles` sharing a seeding key with the probe (`(digest, slot, seeds)` of
     each key of its `lookup_plan`), best ranked first. Whether a key seeds candidates comes
     from the probe's side, so the lookup reads only the primary-key index (an index-only scan
     once the table is vacuumed), never the table."""
     if not probe:
-        return []
+        return Lookup([], [])
     result = await session.exec(  # type: ignore[call-overload]
         _CANDIDATES.bindparams(
             digests=[digest for digest, _, _ in probe],
@@ -152,7 +167,14 @@ async def candidates(
             limit=limit,
         )
     )
-    return [Candidate(row.person_id, float(row.rank)) for row in result]
+    found, common = [], []
+    for row in result:
+        if row.common is None:
+            found.append(Candidate(row.person_id, float(row.rank)))
+        else:
+            common.append(bytes(row.common))
+    found.sort(key=lambda candidate: (-candidate.rank, candidate.person_id))
+    return Lookup(found, common)
 
 
 async def lease_jobs(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -237,19 +238,50 @@ async def _candidates(
                 pools.append(Pool(owner, keys.lookup_digests(secret, probing)))
     found: list[StoredPerson] = []
     for pool in pools:
-        candidates = await repository.candidates(
+        candidates = await find_candidates(
             session,
-            society_id=pool.society_id,
+            society_id=society_id,
+            pool=pool,
             person_id=probe.id,
-            probe=pool.probe,
             roles=SEARCHED_ROLES.get(probe.role, ()),
-            max_postings=MAX_POSTINGS,
             limit=MAX_CANDIDATES,
         )
         found += await persons.get_persons(
             session, pool.society_id, [c.person_id for c in candidates]
         )
     return found, grants
+
+
+# Keys this process's lookups found too common (matching jobs and searches alike).
+COMMON_KEYS = keys.CommonKeys()
+
+
+async def find_candidates(
+    session: AsyncSession,
+    *,
+    society_id: uuid.UUID,
+    pool: Pool,
+    person_id: uuid.UUID,
+    roles: Sequence[str],
+    limit: int,
+) -> list[repository.Candidate]:
+    """The probe's candidates among one pool's keys, best first, read by `society_id`. Keys this
+    process already found over the cap are left out (`keys.CommonKeys`: they would rank
+    nobody), and those this lookup finds are remembered."""
+    scope = (society_id, pool.society_id, tuple(sorted(roles)), MAX_POSTINGS)
+    now = time.monotonic()
+    common = COMMON_KEYS.known(scope, (digest for digest, _, _ in pool.probe), now)
+    lookup = await repository.candidates(
+        session,
+        society_id=pool.society_id,
+        person_id=person_id,
+        probe=[key for key in pool.probe if key[0] not in common],
+        roles=roles,
+        max_postings=MAX_POSTINGS,
+        limit=limit,
+    )
+    COMMON_KEYS.remember(scope, lookup.common, now)
+    return lookup.candidates
 
 
 async def _probe(

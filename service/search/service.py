@@ -21,9 +21,8 @@ from schemas.problem import InvalidParam
 from schemas.search import SearchHit, SearchQuery, SearchResult
 from service.audit import service as audit
 from service.candidates import calibration, keys
-from service.candidates import repository as candidates
 from service.candidates.records import SEX_CODES, matching_record
-from service.candidates.service import MAX_POSTINGS
+from service.candidates.service import Pool, find_candidates
 from service.db.models import SearchFlag
 from service.errors import UnprocessableContent
 from service.persons import repository as persons
@@ -105,13 +104,12 @@ async def search(
     society = access.principal.society_id
     probe = keys.lookup_digests(keys.secret_of(session), record)
     roles = [role.value for role in (query.roles or list(PersonRole))]
-    found = await candidates.candidates(
+    found = await find_candidates(
         session,
         society_id=society,
+        pool=Pool(society, probe),
         person_id=NOBODY,
-        probe=probe,
         roles=roles,
-        max_postings=MAX_POSTINGS,
         limit=MAX_SCORED,
     )
     people = await persons.get_persons(session, society, [c.person_id for c in found])

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from matching import Matcher, PersonName, PersonRecord, parse_fuzzy_date
-from service.candidates import keys, repository, worker
+from service.candidates import keys, repository, service, worker
 from tests.service.payloads import (
     REGISTERED_MOTHER,
     SOUGHT_MOTHER,
@@ -120,22 +120,36 @@ async def test_an_expired_lease_is_taken_again(client, runtime, connection):
     assert attempts[0].attempts == 2
 
 
-async def looked_up(
-    client, runtime, probe: PersonRecord, limit: int, max_postings: int = 1000
-) -> list[str]:
-    """The registrations the keys table finds for a probe, best ranked first."""
+async def lookup(
+    client,
+    runtime,
+    probe: PersonRecord,
+    limit: int,
+    max_postings: int = 1000,
+    leave_out: frozenset[bytes] = frozenset(),
+) -> repository.Lookup:
+    """What the keys table finds for a probe among registrations (without the digests of
+    `leave_out`)."""
     society = uuid.UUID((await client.get("/v1/auth/me")).json()["society_id"])
     async with runtime.tenant_session(society) as session:
-        found = await repository.candidates(
+        digests = keys.lookup_digests(keys.secret_of(session), probe)
+        return await repository.candidates(
             session,
             society_id=society,
             person_id=uuid.uuid4(),
-            probe=keys.lookup_digests(keys.secret_of(session), probe),
+            probe=[key for key in digests if key[0] not in leave_out],
             roles=["registration"],
             max_postings=max_postings,
             limit=limit,
         )
-    return [str(candidate.person_id) for candidate in found]
+
+
+async def looked_up(
+    client, runtime, probe: PersonRecord, limit: int, max_postings: int = 1000
+) -> list[str]:
+    """The registrations the keys table finds for a probe, best ranked first."""
+    found = await lookup(client, runtime, probe, limit, max_postings)
+    return [str(candidate.person_id) for candidate in found.candidates]
 
 
 async def test_candidates_are_ranked_by_the_name_parts_they_meet_not_by_shared_keys(
@@ -190,6 +204,61 @@ async def test_a_name_over_the_cap_alone_still_finds_those_born_a_year_apart(cli
     )
     found = await looked_up(client, runtime, probe, limit=10, max_postings=3)
     assert set(found) == {created[y] for y in (1961, 1962, 1963)}
+
+
+async def test_keys_over_the_cap_are_reported_and_leaving_them_out_finds_the_same(client, runtime):
+    for year in range(1960, 1966):
+        body = registration(names=[{"full_name": "Ali Nur"}], birth_date={"text": str(year)})
+        await client.post("/v1/registrations", json=body)
+    probe = PersonRecord(
+        "probe", (PersonName("Ali Nur"),), birth_date=parse_fuzzy_date("1962-06-01")
+    )
+    first = await lookup(client, runtime, probe, limit=10, max_postings=3)
+    assert len(first.candidates) == 3 and first.common  # the name's own keys: six persons
+    again = await lookup(
+        client, runtime, probe, limit=10, max_postings=3, leave_out=frozenset(first.common)
+    )
+    assert again == repository.Lookup(first.candidates, [])
+    roomy = await lookup(client, runtime, probe, limit=10, max_postings=6)
+    assert roomy.common == [] and len(roomy.candidates) == 6
+
+
+async def test_matching_leaves_out_the_keys_it_found_too_common(client, runtime, monkeypatch):
+    """A second probe with the same common keys does not read them again (the process
+    remembers them) and finds what it would have found reading them."""
+    monkeypatch.setattr(service, "MAX_POSTINGS", 3)
+    monkeypatch.setattr(service, "COMMON_KEYS", keys.CommonKeys())
+    created = {}
+    for year in range(1960, 1966):
+        body = registration(names=[{"full_name": "Ali Nur"}], birth_date={"text": str(year)})
+        created[year] = (await client.post("/v1/registrations", json=body)).json()["id"]
+    probe = PersonRecord(
+        "probe", (PersonName("Ali Nur"),), birth_date=parse_fuzzy_date("1962-06-01")
+    )
+    society = uuid.UUID((await client.get("/v1/auth/me")).json()["society_id"])
+    read: list[int] = []
+    real = repository.candidates
+
+    async def counted(session, **arguments):
+        read.append(len(arguments["probe"]))
+        return await real(session, **arguments)
+
+    monkeypatch.setattr(repository, "candidates", counted)
+    found = []
+    async with runtime.tenant_session(society) as session:
+        pool = service.Pool(society, keys.lookup_digests(keys.secret_of(session), probe))
+        for _ in range(2):
+            candidates = await service.find_candidates(
+                session,
+                society_id=society,
+                pool=pool,
+                person_id=uuid.uuid4(),
+                roles=["registration"],
+                limit=10,
+            )
+            found.append({str(candidate.person_id) for candidate in candidates})
+    assert found == [{created[y] for y in (1961, 1962, 1963)}] * 2
+    assert read[1] < read[0] == len(pool.probe)
 
 
 async def test_persons_of_one_request_are_never_candidates_of_each_other(
