@@ -15,18 +15,22 @@ Two sources are combined:
 
 from __future__ import annotations
 
-import heapq
 import json
 import math
 from functools import lru_cache
 from importlib import resources
+from operator import itemgetter
 
 from anyascii import anyascii
 
 from matching._scripts import Language, Script
 from matching._text import latin_fold
 
-Table = dict[tuple[str, ...], tuple[tuple[str, float], ...]]
+Options = tuple[tuple[str, float], ...]
+Table = dict[tuple[str, ...], Options]
+Beams = list[tuple[str, float]]
+
+_SCORE = itemgetter(1)
 
 # Where the script writes every sound, the standard transliteration is the most trusted
 # spelling; in abjads and Han the learned model's first guess is.
@@ -61,7 +65,7 @@ def model_scripts() -> frozenset[Script]:
     return frozenset(Script(s) for s in _model())
 
 
-def _options(table: Table, native: str, i: int) -> tuple[tuple[str, float], ...]:
+def _options(table: Table, native: str, i: int) -> Options:
     prev = native[i - 1] if i > 0 else "^"
     nxt = native[i + 1] if i + 1 < len(native) else "$"
     c = native[i]
@@ -83,20 +87,31 @@ def learned_romanisations(native: str, script: Script) -> tuple[tuple[str, float
     table = _model().get(script.value)
     if not table or not native:
         return ()
-    beams: dict[str, float] = {"": 0.0}
+    beams: Beams = [("", 0.0)]
     for i in range(len(native)):
-        options = _options(table, native, i)
-        grown: dict[str, float] = {}
-        for prefix, lp in beams.items():
-            for sub, slp in options:
-                key = prefix + sub
-                score = lp + slp
-                old = grown.get(key)
-                grown[key] = score if old is None else _logaddexp(old, score)
-        beams = dict(heapq.nlargest(BEAM, grown.items(), key=lambda kv: kv[1]))
+        beams = _extend(beams, _options(table, native, i))
     limit = MAX_LEARNED_BY_SCRIPT.get(script, MAX_LEARNED)
-    best = heapq.nlargest(limit, beams.items(), key=lambda kv: kv[1])
-    return tuple((s, round(lp, 3)) for s, lp in best if s)
+    return tuple((s, round(lp, 3)) for s, lp in beams[:limit] if s)
+
+
+def _extend(beams: Beams, options: Options) -> Beams:
+    """One step of the search: every beam extended by every option, the best ``BEAM`` kept, best
+    first.
+
+    Floating-point sums depend on their order and equal scores are ranked by it, so both follow
+    the order in which the extensions are made (beams best first, options in table order): the
+    merge adds probabilities in that order and the stable sort keeps it among ties.
+    """
+    grown: dict[str, float] = {}
+    setdefault = grown.setdefault
+    for prefix, lp in beams:
+        for sub, slp in options:
+            key = prefix + sub
+            score = lp + slp
+            old = setdefault(key, score)
+            if old is not score:  # a new float is never an object already stored: key was there
+                grown[key] = _logaddexp(old, score)
+    return sorted(grown.items(), key=_SCORE, reverse=True)[:BEAM]
 
 
 def _logaddexp(a: float, b: float) -> float:
