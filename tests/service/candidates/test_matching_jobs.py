@@ -191,10 +191,9 @@ async def test_candidates_with_the_same_evidence_come_in_person_id_order(client,
     assert await looked_up(client, runtime, probe, limit=10) == sorted(created)
 
 
-async def test_a_name_over_the_cap_alone_still_finds_those_born_a_year_apart(client, runtime):
-    """The name's keys alone are held by more persons than the cap; paired with the birth
-    year they are not, and the probe looks them up for the years beside its own. (Names of
-    three letters have no typo keys, which are paired with the year too.)"""
+async def six_ali_nurs(client) -> tuple[dict[int, str], PersonRecord]:
+    """Six registrations of Ali Nur, born 1960 to 1965 (their ids by year), and a probe of that
+    name born in 1962: the name's own keys are held by all six."""
     created = {}
     for year in range(1960, 1966):
         body = registration(names=[{"full_name": "Ali Nur"}], birth_date={"text": str(year)})
@@ -202,17 +201,20 @@ async def test_a_name_over_the_cap_alone_still_finds_those_born_a_year_apart(cli
     probe = PersonRecord(
         "probe", (PersonName("Ali Nur"),), birth_date=parse_fuzzy_date("1962-06-01")
     )
+    return created, probe
+
+
+async def test_a_name_over_the_cap_alone_still_finds_those_born_a_year_apart(client, runtime):
+    """The name's keys alone are held by more persons than the cap; paired with the birth
+    year they are not, and the probe looks them up for the years beside its own. (Names of
+    three letters have no typo keys, which are paired with the year too.)"""
+    created, probe = await six_ali_nurs(client)
     found = await looked_up(client, runtime, probe, limit=10, max_postings=3)
     assert set(found) == {created[y] for y in (1961, 1962, 1963)}
 
 
 async def test_keys_over_the_cap_are_reported_and_leaving_them_out_finds_the_same(client, runtime):
-    for year in range(1960, 1966):
-        body = registration(names=[{"full_name": "Ali Nur"}], birth_date={"text": str(year)})
-        await client.post("/v1/registrations", json=body)
-    probe = PersonRecord(
-        "probe", (PersonName("Ali Nur"),), birth_date=parse_fuzzy_date("1962-06-01")
-    )
+    _, probe = await six_ali_nurs(client)
     first = await lookup(client, runtime, probe, limit=10, max_postings=3)
     assert len(first.candidates) == 3 and first.common  # the name's own keys: six persons
     again = await lookup(
@@ -228,13 +230,7 @@ async def test_matching_leaves_out_the_keys_it_found_too_common(client, runtime,
     remembers them) and finds what it would have found reading them."""
     monkeypatch.setattr(service, "MAX_POSTINGS", 3)
     monkeypatch.setattr(service, "COMMON_KEYS", keys.CommonKeys())
-    created = {}
-    for year in range(1960, 1966):
-        body = registration(names=[{"full_name": "Ali Nur"}], birth_date={"text": str(year)})
-        created[year] = (await client.post("/v1/registrations", json=body)).json()["id"]
-    probe = PersonRecord(
-        "probe", (PersonName("Ali Nur"),), birth_date=parse_fuzzy_date("1962-06-01")
-    )
+    created, probe = await six_ali_nurs(client)
     society = uuid.UUID((await client.get("/v1/auth/me")).json()["society_id"])
     read: list[int] = []
     real = repository.candidates
