@@ -9,14 +9,22 @@ and compounds: two adjacent tokens on one side may align with one token on the o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz.distance import Indel
 
-from matching._name_keys import MatchKey, TokenAnalysis, analyse_token, compare_tokens
+from matching._name_keys import (
+    MatchKey,
+    TokenAnalysis,
+    TokenMatch,
+    analyse_token,
+    compare_tokens,
+    compare_tokens_above,
+)
 from matching._text import split_tokens
 
 MIN_ALIGN = 0.80
@@ -61,14 +69,36 @@ class Compound:
     token: TokenAnalysis
 
 
+TokenKey = tuple[str, bool]
+# A content part or compound as the aligner meets it: the parts it covers, the key its token's
+# comparisons are cached under (None when the token is not the cached analysis of its text, as
+# one built by hand may differ from it) and which compound it is (-1 for a single part). The
+# token itself is looked up on a cache miss only, so that units hold nothing the garbage
+# collector must keep following: a name adds no work to its collections.
+Unit = tuple[tuple[int, ...], TokenKey | None, int]
+
+
 @dataclass(frozen=True, slots=True)
 class AnalysedName:
-    """A name analysed once for cheap comparisons: parts, content parts, compounds."""
+    """A name analysed once for cheap comparisons: parts, content parts, compounds.
+
+    ``single_units`` and ``compound_units`` are derived from the others, once, for the aligner.
+    """
 
     text: str
     parts: tuple[NamePart, ...]
     content: tuple[int, ...]
     compounds: tuple[Compound, ...]
+    single_units: tuple[Unit, ...] = field(init=False, repr=False, compare=False)
+    compound_units: tuple[Unit, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        singles = tuple(_unit((a,), self.parts[a].token, -1) for a in self.content)
+        compounds = tuple(
+            _unit((c.first, c.last), c.token, k) for k, c in enumerate(self.compounds)
+        )
+        object.__setattr__(self, "single_units", singles)
+        object.__setattr__(self, "compound_units", compounds)
 
     @property
     def tokens(self) -> tuple[TokenAnalysis, ...]:
@@ -158,6 +188,18 @@ def _build(text: str, raw: tuple[tuple[str, PartRole], ...], use_model: bool) ->
     return AnalysedName(text, parts, content, tuple(compounds))
 
 
+def _unit_token(name: AnalysedName, unit: Unit) -> TokenAnalysis:
+    """The token of one of the name's units (its compound's, or its single part's)."""
+    covered, _, compound = unit
+    return name.compounds[compound].token if compound >= 0 else name.parts[covered[0]].token
+
+
+def _unit(covered: tuple[int, ...], token: TokenAnalysis, compound: int) -> Unit:
+    """A unit of a name; its token is keyed by text only if it is the cached analysis."""
+    cached = token is analyse_token(token.text, token.with_model)
+    return covered, (token.text, token.with_model) if cached else None, compound
+
+
 def _is_dropped_particle(parts: tuple[NamePart, ...], i: int) -> bool:
     """A particle is dropped only when a non-particle follows it: a trailing "Da" or "Le" is
     more likely a name (Chinese, Vietnamese) than a connector."""
@@ -166,34 +208,124 @@ def _is_dropped_particle(parts: tuple[NamePart, ...], i: int) -> bool:
     return any(not p.token.is_particle for p in parts[i + 1 :])
 
 
-@dataclass(frozen=True, slots=True)
-class _Edge:
+class Edge(NamedTuple):
+    """An :class:`AlignedPair` in the making (a named tuple is far cheaper to build)."""
+
     left: tuple[int, ...]
     right: tuple[int, ...]
     score: float
     key: MatchKey
 
 
-def _edges(left: AnalysedName, right: AnalysedName) -> list[_Edge]:
-    """Candidate alignments of single parts and compounds that are similar enough."""
-    edges: list[_Edge] = []
-    for a in left.content:
-        ta = left.parts[a].token
-        for b in right.content:
-            m = compare_tokens(ta, right.parts[b].token)
-            if m.score >= MIN_ALIGN or (m.key is MatchKey.INITIAL and m.score > 0.0):
-                edges.append(_Edge((a,), (b,), m.score, m.key))
-    Unit = tuple[tuple[int, ...], TokenAnalysis]
-    left_units: list[Unit] = [((c.first, c.last), c.token) for c in left.compounds]
-    right_units: list[Unit] = [((c.first, c.last), c.token) for c in right.compounds]
-    singles_l: list[Unit] = [((a,), left.parts[a].token) for a in left.content]
-    singles_r: list[Unit] = [((b,), right.parts[b].token) for b in right.content]
-    pairs = [(lu, lt, ru, rt) for lu, lt in left_units for ru, rt in [*singles_r, *right_units]]
-    pairs += [(lu, lt, ru, rt) for lu, lt in singles_l for ru, rt in right_units]
-    for lu, lt, ru, rt in pairs:
-        m = compare_tokens(lt, rt)
-        if m.score >= MIN_COMPOUND and (m.key in COMPOUND_KEYS or _same_length(lt, rt)):
-            edges.append(_Edge(lu, ru, m.score, m.key))
+class Alignment(NamedTuple):
+    """What :func:`align` finds: the fields of :class:`NameAlignment`, the pairs as edges.
+
+    Scoring many pairs of records reads alignments and keeps none, so it takes these.
+    """
+
+    pairs: tuple[Edge, ...]
+    unmatched_left: tuple[int, ...]
+    unmatched_right: tuple[int, ...]
+    score: float
+    coverage: float
+    in_order: bool
+
+
+Rule = Callable[[TokenAnalysis, TokenAnalysis], TokenMatch | None]
+MAX_CACHED_PAIRS = 1 << 20
+_UNKNOWN = TokenMatch(-1.0, MatchKey.NONE)
+
+
+class _EdgeCache:
+    """A rule's verdicts (the match, or None for no edge) on pairs of tokens, by their keys.
+
+    Rows are per left token so that a name's parts are looked up once each against the other
+    name's; everything is dropped at ``MAX_CACHED_PAIRS`` verdicts.
+    """
+
+    def __init__(self, rule: Rule) -> None:
+        self.rule = rule
+        self.rows: dict[TokenKey, dict[TokenKey | None, TokenMatch | None]] = {}
+        self.size = 0
+
+    def row(self, key: TokenKey | None) -> dict[TokenKey | None, TokenMatch | None]:
+        """The verdicts known for a left token (a fresh, uncached row when it has no key)."""
+        if key is None:
+            return {}
+        row = self.rows.get(key)
+        if row is None:
+            if self.size >= MAX_CACHED_PAIRS:
+                self.clear()
+            row = self.rows[key] = {}
+        return row
+
+    def clear(self) -> None:
+        """Forget every verdict."""
+        self.rows.clear()
+        self.size = 0
+
+    def add_edges(
+        self,
+        edges: list[Edge],
+        left_name: AnalysedName,
+        lefts: tuple[Unit, ...],
+        right_name: AnalysedName,
+        rights: tuple[Unit, ...],
+    ) -> None:
+        """Append an edge for each pair of a left and a right unit the rule accepts, in order."""
+        for unit in lefts:
+            left, key, _ = unit
+            row = self.row(key)
+            for other in rights:
+                right, other_key, _ = other
+                m = row.get(other_key, _UNKNOWN)
+                if m is _UNKNOWN:
+                    m = self.rule(_unit_token(left_name, unit), _unit_token(right_name, other))
+                    if key is not None and other_key is not None:
+                        row[other_key] = m
+                        self.size += 1
+                if m is not None:
+                    edges.append(Edge(left, right, m.score, m.key))
+
+
+def _single_verdict(a: TokenAnalysis, b: TokenAnalysis) -> TokenMatch | None:
+    """Two single parts align from 0.80 up, or when an initial agrees with a name."""
+    m = compare_tokens_above(a, b, MIN_ALIGN)
+    if m is not None and (m.score >= MIN_ALIGN or (m.key is MatchKey.INITIAL and m.score > 0.0)):
+        return m
+    return None
+
+
+def _compound_verdict(a: TokenAnalysis, b: TokenAnalysis) -> TokenMatch | None:
+    """A compound aligns from 0.90 up, through a strong key or between forms of like length
+    (known first, as it spares the fuzzy search where only a strong key could do)."""
+    same_length = _same_length(a, b)
+    m = compare_tokens_above(a, b, MIN_COMPOUND, weak=same_length)
+    if m is None or m.score < MIN_COMPOUND:
+        return None
+    return m if m.key in COMPOUND_KEYS or same_length else None
+
+
+_SINGLES = _EdgeCache(_single_verdict)
+_COMPOUNDS = _EdgeCache(_compound_verdict)
+
+
+def clear_caches() -> None:
+    """Forget the aligner's verdicts on pairs of tokens (to measure the cost without them)."""
+    _SINGLES.clear()
+    _COMPOUNDS.clear()
+
+
+def _edges(left: AnalysedName, right: AnalysedName) -> list[Edge]:
+    """Candidate alignments of single parts and compounds that are similar enough: singles
+    against singles, then each compound against anything, then singles against compounds."""
+    edges: list[Edge] = []
+    _SINGLES.add_edges(edges, left, left.single_units, right, right.single_units)
+    if left.compound_units:
+        rights = right.single_units + right.compound_units
+        _COMPOUNDS.add_edges(edges, left, left.compound_units, right, rights)
+    if right.compound_units:
+        _COMPOUNDS.add_edges(edges, left, left.single_units, right, right.compound_units)
     return edges
 
 
@@ -203,14 +335,14 @@ def _same_length(a: TokenAnalysis, b: TokenAnalysis) -> bool:
     return Indel.normalized_similarity(a.forms[0], b.forms[0]) >= COMPOUND_MIN_RATIO
 
 
-def _weight(edge: _Edge) -> float:
+def _weight(edge: Edge) -> float:
     return edge.score * (len(edge.left) + len(edge.right))
 
 
-def _solve_exact(edges: list[_Edge], left_order: tuple[int, ...]) -> list[_Edge]:
+def _solve_exact(edges: list[Edge], left_order: tuple[int, ...]) -> list[Edge]:
     """Maximum-weight set of disjoint edges by dynamic programming over the left parts in order
     and the set of right parts used (exact for the name sizes met in practice)."""
-    by_start: dict[int, list[_Edge]] = {}
+    by_start: dict[int, list[Edge]] = {}
     for e in edges:
         by_start.setdefault(e.left[0], []).append(e)
     right_bit: dict[int, int] = {}
@@ -218,9 +350,9 @@ def _solve_exact(edges: list[_Edge], left_order: tuple[int, ...]) -> list[_Edge]
         for b in e.right:
             right_bit.setdefault(b, 1 << len(right_bit))
     position = {a: k for k, a in enumerate(left_order)}
-    memo: dict[tuple[int, int], tuple[float, tuple[_Edge, ...]]] = {}
+    memo: dict[tuple[int, int], tuple[float, tuple[Edge, ...]]] = {}
 
-    def best(k: int, used: int) -> tuple[float, tuple[_Edge, ...]]:
+    def best(k: int, used: int) -> tuple[float, tuple[Edge, ...]]:
         if k >= len(left_order):
             return 0.0, ()
         state = (k, used)
@@ -244,10 +376,10 @@ def _solve_exact(edges: list[_Edge], left_order: tuple[int, ...]) -> list[_Edge]
     return list(best(0, 0)[1])
 
 
-def _solve_greedy(edges: list[_Edge]) -> list[_Edge]:
+def _solve_greedy(edges: list[Edge]) -> list[Edge]:
     used_l: set[int] = set()
     used_r: set[int] = set()
-    chosen: list[_Edge] = []
+    chosen: list[Edge] = []
     for e in sorted(edges, key=lambda e: (-_weight(e), e.left, e.right)):
         if used_l.isdisjoint(e.left) and used_r.isdisjoint(e.right):
             chosen.append(e)
@@ -264,12 +396,29 @@ def align_names(left: AnalysedName, right: AnalysedName) -> NameAlignment:
     initial agreeing with a name. The chosen set
     maximises the aligned similarity weighted by the number of parts each pair covers.
     """
+    found = align(left, right)
+    return NameAlignment(
+        pairs=tuple(AlignedPair(e.left, e.right, e.score, e.key) for e in found.pairs),
+        unmatched_left=found.unmatched_left,
+        unmatched_right=found.unmatched_right,
+        score=found.score,
+        coverage=found.coverage,
+        in_order=found.in_order,
+    )
+
+
+def align(left: AnalysedName, right: AnalysedName) -> Alignment:
+    """:func:`align_names`, with the pairs as edges."""
     edges = _edges(left, right)
-    if len(left.content) <= MAX_EXACT and len(right.content) <= MAX_EXACT:
+    if not edges:
+        return Alignment((), left.content, right.content, 0.0, 0.0, True)
+    if _disjoint(edges):
+        chosen = edges  # every edge weighs more than nothing, so the best set takes them all
+    elif len(left.content) <= MAX_EXACT and len(right.content) <= MAX_EXACT:
         chosen = _solve_exact(edges, left.content)
     else:
         chosen = _solve_greedy(edges)
-    chosen.sort(key=lambda e: e.left)
+    chosen.sort(key=_left)
     covered_l = {a for e in chosen for a in e.left}
     covered_r = {b for e in chosen for b in e.right}
     total = len(left.content) + len(right.content)
@@ -277,11 +426,24 @@ def align_names(left: AnalysedName, right: AnalysedName) -> NameAlignment:
     shorter = min(len(left.content), len(right.content))
     matched_short = min(len(covered_l), len(covered_r))
     rights = [e.right[0] for e in chosen]
-    return NameAlignment(
-        pairs=tuple(AlignedPair(e.left, e.right, e.score, e.key) for e in chosen),
-        unmatched_left=tuple(a for a in left.content if a not in covered_l),
-        unmatched_right=tuple(b for b in right.content if b not in covered_r),
-        score=mass / total if total else 0.0,
-        coverage=matched_short / shorter if shorter else 0.0,
-        in_order=rights == sorted(rights),
+    return Alignment(
+        tuple(chosen),
+        tuple([a for a in left.content if a not in covered_l]),
+        tuple([b for b in right.content if b not in covered_r]),
+        mass / total if total else 0.0,
+        matched_short / shorter if shorter else 0.0,
+        rights == sorted(rights),
     )
+
+
+def _left(edge: Edge) -> tuple[int, ...]:
+    return edge.left
+
+
+def _disjoint(edges: list[Edge]) -> bool:
+    """Do no two edges share a part? (Then no choice is left to make.)"""
+    if len(edges) == 1:
+        return True
+    lefts = [a for e in edges for a in e.left]
+    rights = [b for e in edges for b in e.right]
+    return len(set(lefts)) == len(lefts) and len(set(rights)) == len(rights)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
+from matching._align import Alignment, Edge, align
 from matching.dates import DateLevel, FuzzyDate, compare_dates
-from matching.names import AlignedPair, AnalysedName, NameAlignment, align_names, analyse_name
+from matching.names import AnalysedName, analyse_name
 from matching.records import PersonName, PersonRecord
 
 MISSING = "missing"
@@ -52,18 +54,19 @@ class PreparedRecord:
     nationality: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class NameMatch:
+class NameMatch(NamedTuple):
     """The alignment of the two best-matching names of a pair."""
 
     left: AnalysedName
     right: AnalysedName
-    alignment: NameAlignment
+    alignment: Alignment
 
 
-@dataclass(frozen=True, slots=True)
-class FieldLevel:
-    """The level a field reached, with a short reason and (for names) the alignment."""
+class FieldLevel(NamedTuple):
+    """The level a field reached, with a short reason and (for names) the alignment.
+
+    Named tuples, as a level is made for every field of every pair compared and read once.
+    """
 
     field: str
     level: str
@@ -130,17 +133,17 @@ def best_name_match(
     best: NameMatch | None = None
     for a in left:
         for b in right:
-            alignment = align_names(a, b)
+            alignment = align(a, b)
             if best is None or _rank(alignment) > _rank(best.alignment):
                 best = NameMatch(a, b, alignment)
     return best
 
 
-def _rank(alignment: NameAlignment) -> tuple[float, float]:
+def _rank(alignment: Alignment) -> tuple[float, float]:
     return (alignment.coverage * len(alignment.pairs) + alignment.score, alignment.score)
 
 
-def name_level(alignment: NameAlignment) -> str:
+def name_level(alignment: Alignment) -> str:
     """Ladder level of an alignment of two whole names."""
     pairs = alignment.pairs
     if not pairs:
@@ -158,7 +161,7 @@ def name_level(alignment: NameAlignment) -> str:
     return "partial" if len(pairs) >= 2 else "one_part"
 
 
-def _describe_pair(match: NameMatch, pair: AlignedPair) -> str:
+def _describe_pair(match: NameMatch, pair: Edge) -> str:
     left = " ".join(match.left.parts[i].token.text for i in pair.left)
     right = " ".join(match.right.parts[i].token.text for i in pair.right)
     return f"{left}={right} ({pair.key.value})"
@@ -174,7 +177,7 @@ def compare_names(left: PreparedRecord, right: PreparedRecord) -> FieldLevel:
     return FieldLevel("name", level, aligned or "no part agrees", match)
 
 
-def _parent_level(alignment: NameAlignment) -> str:
+def _parent_level(alignment: Alignment) -> str:
     level = name_level(alignment)
     if level in ("exact", "strong"):
         return "exact"
@@ -185,7 +188,7 @@ def compare_parent(field: str, left: AnalysedName | None, right: AnalysedName | 
     """A parent's name: agreeing, similar (some part agrees), or different."""
     if left is None or right is None:
         return FieldLevel(field, MISSING, "not recorded on one side")
-    alignment = align_names(left, right)
+    alignment = align(left, right)
     return FieldLevel(field, _parent_level(alignment), f"{left.text} / {right.text}")
 
 
@@ -196,7 +199,7 @@ def compare_place(field: str, left: AnalysedName | None, right: AnalysedName | N
     """
     if left is None or right is None:
         return FieldLevel(field, MISSING, "not recorded on one side")
-    alignment = align_names(left, right)
+    alignment = align(left, right)
     if alignment.coverage >= 1.0 and alignment.pairs:
         level = "same"
     elif alignment.pairs:

@@ -7,6 +7,7 @@ key through its romanisations, and two spellings meet when any of their keys mee
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -293,22 +294,43 @@ def _native_compound(native: str) -> str:
     return native
 
 
-def _string_similarity(a: str, b: str) -> float:
-    jw = JaroWinkler.normalized_similarity(a, b)
-    return (1 - INDEL_WEIGHT) * jw + INDEL_WEIGHT * Indel.normalized_similarity(a, b)
+# Jaro-Winkler's share of the string similarity, and the similarity's ceiling (both measures at
+# 1), which bounds what a pair of forms can score before it is computed.
+_JW_WEIGHT = 1 - INDEL_WEIGHT
+_CEILING = _JW_WEIGHT * 1.0 + INDEL_WEIGHT * 1.0
+
+
+def _best_similarity(a_forms: tuple[str, ...], b_forms: tuple[str, ...], best: float) -> float:
+    """``best``, raised to the highest string similarity (Jaro-Winkler with a share of Indel)
+    of a form of each side less ``RANK_PENALTY * (i + j)`` for the forms' ranks i and j.
+
+    Both measures are at most 1, so a pair's bound is known before any measure is taken, and
+    it only falls along a row and down the rows: the search stops where no pair left can beat
+    ``best``, and Indel is skipped where Jaro-Winkler with a perfect Indel could not. Rounding
+    is monotone, so a skipped pair could not have won, and a kept value is computed in the same
+    order of operations as when every pair was measured: the result is the same float.
+    """
+    for i, fa in enumerate(a_forms):
+        if _CEILING - RANK_PENALTY * i <= best:
+            break
+        for j, fb in enumerate(b_forms):
+            penalty = RANK_PENALTY * (i + j)
+            if _CEILING - penalty <= best:
+                break
+            jw = _JW_WEIGHT * JaroWinkler.normalized_similarity(fa, fb)
+            if jw + INDEL_WEIGHT - penalty <= best:
+                continue
+            s = jw + INDEL_WEIGHT * Indel.normalized_similarity(fa, fb) - penalty
+            if s > best:
+                best = s
+    return best
 
 
 def fuzzy_score(a: TokenAnalysis, b: TokenAnalysis) -> float:
     """Best string similarity (Jaro-Winkler with a share of Indel) over the two tokens' Latin
     forms, less a small penalty for using a less trusted romanisation (so the model's first
     guess wins a tie)."""
-    best = 0.0
-    for i, fa in enumerate(a.forms):
-        for j, fb in enumerate(b.forms):
-            s = _string_similarity(fa, fb) - RANK_PENALTY * (i + j)
-            if s > best:
-                best = s
-    return best
+    return _best_similarity(a.forms, b.forms, 0.0)
 
 
 def compare_tokens(a: TokenAnalysis, b: TokenAnalysis) -> TokenMatch:
@@ -324,6 +346,33 @@ def _compare_texts(a: str, a_model: bool, b: str, b_model: bool) -> TokenMatch:
     return compare_analyses(analyse_token(a, a_model), analyse_token(b, b_model))
 
 
+def compare_tokens_above(
+    a: TokenAnalysis, b: TokenAnalysis, floor: float, weak: bool = True
+) -> TokenMatch | None:
+    """:func:`compare_analyses`, or None when its score is below ``floor`` and neither token is
+    an initial (an initial's match is always given, as an aligner may take it at any score),
+    and, unless ``weak``, when it would be made through a key weaker than a shared
+    romanisation (phonetic, skeleton or fuzzy).
+
+    An aligner needs no score below its threshold, and proving a score is below it is cheaper
+    than finding it: a capped conflict of variant classes needs no string measure at all, and
+    a fuzzy search skips the pairs of forms that cannot reach ``floor``. Without weak keys
+    there is no fuzzy search at all but for a score above the romanisation score.
+    """
+    if a.native and a.native == b.native:
+        return TokenMatch(1.0, MatchKey.EXACT)
+    if a.variant is not None and b.variant is not None:
+        if a.variant == b.variant:
+            return TokenMatch(VARIANT_SCORE, MatchKey.VARIANT)
+        if CONFLICT_CAP < floor and not (a.is_initial or b.is_initial):
+            return None
+        match = _unconstrained(a, b, floor, weak)
+        if match is None:
+            return None
+        return TokenMatch(min(match.score, CONFLICT_CAP), match.key)
+    return _unconstrained(a, b, floor, weak)
+
+
 def compare_analyses(a: TokenAnalysis, b: TokenAnalysis) -> TokenMatch:
     """Similarity of two analysed tokens and the strongest key through which they met.
 
@@ -333,28 +382,41 @@ def compare_analyses(a: TokenAnalysis, b: TokenAnalysis) -> TokenMatch:
     fuzzy score); fuzzy Jaro-Winkler over all romanisations; an initial agreeing with the
     other token's first letter.
     """
-    if a.native and a.native == b.native:
-        return TokenMatch(1.0, MatchKey.EXACT)
-    if a.variant is not None and b.variant is not None:
-        if a.variant == b.variant:
-            return TokenMatch(VARIANT_SCORE, MatchKey.VARIANT)
-        match = _unconstrained(a, b)
-        return TokenMatch(min(match.score, CONFLICT_CAP), match.key)
-    return _unconstrained(a, b)
+    match = compare_tokens_above(a, b, 0.0)
+    assert match is not None  # nothing is below a floor of 0
+    return match
 
 
-def _unconstrained(a: TokenAnalysis, b: TokenAnalysis) -> TokenMatch:
+def _unconstrained(
+    a: TokenAnalysis, b: TokenAnalysis, floor: float, weak: bool = True
+) -> TokenMatch | None:
+    """The ladder below the variant classes; None only when the score is below ``floor`` > 0
+    (with no key to lift it, the score is the fuzzy score itself) or, unless ``weak``, when no
+    romanisation is shared."""
     if a.is_initial or b.is_initial:
         return _initial_match(a, b)
-    fuzzy = fuzzy_score(a, b)
     if _share_form(a, b):
-        return TokenMatch(max(ROMANISATION_SCORE, fuzzy), MatchKey.ROMANISATION)
+        # max(ROMANISATION_SCORE, fuzzy score), found without measuring pairs that cannot win.
+        return TokenMatch(
+            _best_similarity(a.forms, b.forms, ROMANISATION_SCORE), MatchKey.ROMANISATION
+        )
+    if not weak:
+        return None
+    phonetic = not a.phonetic.isdisjoint(b.phonetic)
+    skeleton = not a.skeletons.isdisjoint(b.skeletons)
+    if floor > 0.0 and not (phonetic or skeleton):
+        # Just below the floor: a fuzzy score at the floor or above is then found exactly.
+        fuzzy = _best_similarity(a.forms, b.forms, math.nextafter(floor, -math.inf))
+        if fuzzy < floor:
+            return None
+    else:
+        fuzzy = _best_similarity(a.forms, b.forms, 0.0)
     best, key = fuzzy, MatchKey.FUZZY
-    if not a.phonetic.isdisjoint(b.phonetic):
+    if phonetic:
         lifted = PHONETIC_FLOOR + KEY_SLOPE * fuzzy
         if lifted > best:
             best, key = lifted, MatchKey.PHONETIC
-    if not a.skeletons.isdisjoint(b.skeletons):
+    if skeleton:
         lifted = SKELETON_FLOOR + KEY_SLOPE * fuzzy
         if lifted > best:
             best, key = lifted, MatchKey.SKELETON

@@ -43,7 +43,6 @@ import datetime
 import enum
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from matching import _calendars
@@ -580,19 +579,22 @@ def compare_dates(left: FuzzyDate, right: FuzzyDate) -> DateComparison:
     """
     if is_empty(left) or is_empty(right):
         return DateComparison(DateLevel.MISSING, None, "no date on one side or both")
+    left_readings, right_readings = _readings(left), _readings(right)
+    if len(left_readings) == 1 and len(right_readings) == 1:
+        return _compare_readings(left, right)  # each value as it is, nothing else to weigh
     candidates = [
         _with_placeholder_note(_compare_readings(a, b), read_a or read_b)
-        for a, read_a in _readings(left)
-        for b, read_b in _readings(right)
+        for a, read_a in left_readings
+        for b, read_b in right_readings
     ]
     return min(candidates, key=lambda c: (c.level.rank, c.year_difference or 0, c.detail))
 
 
-def _readings(value: FuzzyDate) -> Iterator[tuple[FuzzyDate, bool]]:
+def _readings(value: FuzzyDate) -> tuple[tuple[FuzzyDate, bool], ...]:
     """The value itself and, for a precise first day of the year, that year alone."""
-    yield value, False
     if not value.approximate and value.month == 1 and value.day == 1:
-        yield FuzzyDate(year=value.year, calendar=value.calendar), True
+        return (value, False), (FuzzyDate(year=value.year, calendar=value.calendar), True)
+    return ((value, False),)
 
 
 def _with_placeholder_note(comparison: DateComparison, placeholder: bool) -> DateComparison:

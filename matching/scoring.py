@@ -40,6 +40,7 @@ Fixed before any benchmark was run; it is a probability, so it does not move wit
 
 PART_FREQUENCY_CAP = (-2.0, 3.0)
 NAME_FREQUENCY_CAP = (-3.0, 4.0)
+MAX_CACHED_EVIDENCE = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +172,9 @@ class Matcher:
         self.frequencies = frequencies or default
         self.use_name_model = use_name_model
         self.calibration = calibration
+        self._cached_for: Model | None = None
+        self._weights: dict[tuple[str, str], float] = {}
+        self._plain: dict[tuple[str, str, str], FieldEvidence] = {}
 
     @property
     def model_version(self) -> str:
@@ -207,18 +211,46 @@ class Matcher:
         return prepare(record, self.use_name_model)
 
     def _evidence(self, level: FieldLevel) -> FieldEvidence:
-        bits = self.model.weight(level.field, level.level)
-        parts: tuple[PartEvidence, ...] = ()
-        if level.names is not None:
-            parts = _part_evidence(level.names, self.frequencies)
-            bits += _clip(sum(p.bits for p in parts), NAME_FREQUENCY_CAP)
+        if level.names is None:
+            return self._plain_evidence(level.field, level.level, level.detail)
+        bits = self._weight(level.field, level.level)
+        parts = _part_evidence(level.names, self.frequencies)
+        bits += _clip(sum(p.bits for p in parts), NAME_FREQUENCY_CAP)
         return FieldEvidence(level.field, level.level, bits, level.detail, parts)
+
+    def _weight(self, field: str, level: str) -> float:
+        """The model's weight of a level, computed once per matcher and model."""
+        key = (field, level)
+        bits = self._weights.get(key)
+        if bits is None:
+            bits = self._weights[key] = self.model.weight(field, level)
+        return bits
+
+    def _plain_evidence(self, field: str, level: str, detail: str) -> FieldEvidence:
+        """Evidence of a field without name parts: a function of its level and detail alone,
+        so the same (immutable) one serves every pair that reaches them."""
+        key = (field, level, detail)
+        evidence = self._plain.get(key)
+        if evidence is None:
+            if len(self._plain) >= MAX_CACHED_EVIDENCE:
+                self._plain.clear()
+            evidence = FieldEvidence(field, level, self._weight(field, level), detail)
+            self._plain[key] = evidence
+        return evidence
+
+    def _check_cached_model(self) -> None:
+        """Forget cached weights when the matcher was given another model."""
+        if self._cached_for is not self.model:
+            self._weights.clear()
+            self._plain.clear()
+            self._cached_for = self.model
 
     def compare(
         self, left: PersonRecord | PreparedRecord, right: PersonRecord | PreparedRecord
     ) -> Comparison:
         """The probability that two records are the same person, with the evidence per field."""
         a, b = self.prepare(left), self.prepare(right)
+        self._check_cached_model()
         evidence = tuple(self._evidence(level) for level in compare_fields(a, b))
         weight = sum(e.bits for e in evidence)
         return Comparison(
