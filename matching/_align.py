@@ -232,7 +232,9 @@ class Alignment(NamedTuple):
 
 
 Rule = Callable[[TokenAnalysis, TokenAnalysis], TokenMatch | None]
-MAX_CACHED_PAIRS = 1 << 20
+# Verdicts kept per rule (each worker process holds its own): a new record's tokens meet its
+# candidates' within one comparison and seldom again, so a quarter of a million suffices.
+MAX_CACHED_PAIRS = 1 << 18
 _UNKNOWN = TokenMatch(-1.0, MatchKey.NONE)
 
 
