@@ -106,11 +106,11 @@ class AnalysedName:
         return tuple(self.parts[i].token for i in self.content)
 
 
-@dataclass(frozen=True, slots=True)
-class AlignedPair:
+class AlignedPair(NamedTuple):
     """Parts (indices into ``AnalysedName.parts``) of the left and right name aligned together.
 
-    One side holds two indices when a split compound met a joined one.
+    One side holds two indices when a split compound met a joined one. (A named tuple: scoring
+    builds and drops many, and it is far cheaper to build than a dataclass.)
     """
 
     left: tuple[int, ...]
@@ -119,8 +119,7 @@ class AlignedPair:
     key: MatchKey
 
 
-@dataclass(frozen=True, slots=True)
-class NameAlignment:
+class NameAlignment(NamedTuple):
     """Result of :func:`align_names`.
 
     ``score`` is the Dice-style similarity of the whole names: twice the similarity mass of the
@@ -208,29 +207,6 @@ def _is_dropped_particle(parts: tuple[NamePart, ...], i: int) -> bool:
     return any(not p.token.is_particle for p in parts[i + 1 :])
 
 
-class Edge(NamedTuple):
-    """An :class:`AlignedPair` in the making (a named tuple is far cheaper to build)."""
-
-    left: tuple[int, ...]
-    right: tuple[int, ...]
-    score: float
-    key: MatchKey
-
-
-class Alignment(NamedTuple):
-    """What :func:`align` finds: the fields of :class:`NameAlignment`, the pairs as edges.
-
-    Scoring many pairs of records reads alignments and keeps none, so it takes these.
-    """
-
-    pairs: tuple[Edge, ...]
-    unmatched_left: tuple[int, ...]
-    unmatched_right: tuple[int, ...]
-    score: float
-    coverage: float
-    in_order: bool
-
-
 Rule = Callable[[TokenAnalysis, TokenAnalysis], TokenMatch | None]
 # Verdicts kept per rule (each worker process holds its own): a new record's tokens meet its
 # candidates' within one comparison and seldom again, so a quarter of a million suffices.
@@ -268,7 +244,7 @@ class _EdgeCache:
 
     def add_edges(
         self,
-        edges: list[Edge],
+        edges: list[AlignedPair],
         left_name: AnalysedName,
         lefts: tuple[Unit, ...],
         right_name: AnalysedName,
@@ -287,7 +263,7 @@ class _EdgeCache:
                         row[other_key] = m
                         self.size += 1
                 if m is not None:
-                    edges.append(Edge(left, right, m.score, m.key))
+                    edges.append(AlignedPair(left, right, m.score, m.key))
 
 
 def _single_verdict(a: TokenAnalysis, b: TokenAnalysis) -> TokenMatch | None:
@@ -318,10 +294,10 @@ def clear_caches() -> None:
     _COMPOUNDS.clear()
 
 
-def _edges(left: AnalysedName, right: AnalysedName) -> list[Edge]:
+def _edges(left: AnalysedName, right: AnalysedName) -> list[AlignedPair]:
     """Candidate alignments of single parts and compounds that are similar enough: singles
     against singles, then each compound against anything, then singles against compounds."""
-    edges: list[Edge] = []
+    edges: list[AlignedPair] = []
     _SINGLES.add_edges(edges, left, left.single_units, right, right.single_units)
     if left.compound_units:
         rights = right.single_units + right.compound_units
@@ -337,14 +313,14 @@ def _same_length(a: TokenAnalysis, b: TokenAnalysis) -> bool:
     return Indel.normalized_similarity(a.forms[0], b.forms[0]) >= COMPOUND_MIN_RATIO
 
 
-def _weight(edge: Edge) -> float:
+def _weight(edge: AlignedPair) -> float:
     return edge.score * (len(edge.left) + len(edge.right))
 
 
-def _solve_exact(edges: list[Edge], left_order: tuple[int, ...]) -> list[Edge]:
+def _solve_exact(edges: list[AlignedPair], left_order: tuple[int, ...]) -> list[AlignedPair]:
     """Maximum-weight set of disjoint edges by dynamic programming over the left parts in order
     and the set of right parts used (exact for the name sizes met in practice)."""
-    by_start: dict[int, list[Edge]] = {}
+    by_start: dict[int, list[AlignedPair]] = {}
     for e in edges:
         by_start.setdefault(e.left[0], []).append(e)
     right_bit: dict[int, int] = {}
@@ -352,9 +328,9 @@ def _solve_exact(edges: list[Edge], left_order: tuple[int, ...]) -> list[Edge]:
         for b in e.right:
             right_bit.setdefault(b, 1 << len(right_bit))
     position = {a: k for k, a in enumerate(left_order)}
-    memo: dict[tuple[int, int], tuple[float, tuple[Edge, ...]]] = {}
+    memo: dict[tuple[int, int], tuple[float, tuple[AlignedPair, ...]]] = {}
 
-    def best(k: int, used: int) -> tuple[float, tuple[Edge, ...]]:
+    def best(k: int, used: int) -> tuple[float, tuple[AlignedPair, ...]]:
         if k >= len(left_order):
             return 0.0, ()
         state = (k, used)
@@ -378,10 +354,10 @@ def _solve_exact(edges: list[Edge], left_order: tuple[int, ...]) -> list[Edge]:
     return list(best(0, 0)[1])
 
 
-def _solve_greedy(edges: list[Edge]) -> list[Edge]:
+def _solve_greedy(edges: list[AlignedPair]) -> list[AlignedPair]:
     used_l: set[int] = set()
     used_r: set[int] = set()
-    chosen: list[Edge] = []
+    chosen: list[AlignedPair] = []
     for e in sorted(edges, key=lambda e: (-_weight(e), e.left, e.right)):
         if used_l.isdisjoint(e.left) and used_r.isdisjoint(e.right):
             chosen.append(e)
@@ -398,22 +374,9 @@ def align_names(left: AnalysedName, right: AnalysedName) -> NameAlignment:
     initial agreeing with a name. The chosen set
     maximises the aligned similarity weighted by the number of parts each pair covers.
     """
-    found = align(left, right)
-    return NameAlignment(
-        pairs=tuple(AlignedPair(e.left, e.right, e.score, e.key) for e in found.pairs),
-        unmatched_left=found.unmatched_left,
-        unmatched_right=found.unmatched_right,
-        score=found.score,
-        coverage=found.coverage,
-        in_order=found.in_order,
-    )
-
-
-def align(left: AnalysedName, right: AnalysedName) -> Alignment:
-    """:func:`align_names`, with the pairs as edges."""
     edges = _edges(left, right)
     if not edges:
-        return Alignment((), left.content, right.content, 0.0, 0.0, True)
+        return NameAlignment((), left.content, right.content, 0.0, 0.0, True)
     if _disjoint(edges):
         chosen = edges  # every edge weighs more than nothing, so the best set takes them all
     elif len(left.content) <= MAX_EXACT and len(right.content) <= MAX_EXACT:
@@ -428,7 +391,7 @@ def align(left: AnalysedName, right: AnalysedName) -> Alignment:
     shorter = min(len(left.content), len(right.content))
     matched_short = min(len(covered_l), len(covered_r))
     rights = [e.right[0] for e in chosen]
-    return Alignment(
+    return NameAlignment(
         tuple(chosen),
         tuple([a for a in left.content if a not in covered_l]),
         tuple([b for b in right.content if b not in covered_r]),
@@ -438,11 +401,11 @@ def align(left: AnalysedName, right: AnalysedName) -> Alignment:
     )
 
 
-def _left(edge: Edge) -> tuple[int, ...]:
+def _left(edge: AlignedPair) -> tuple[int, ...]:
     return edge.left
 
 
-def _disjoint(edges: list[Edge]) -> bool:
+def _disjoint(edges: list[AlignedPair]) -> bool:
     """Do no two edges share a part? (Then no choice is left to make.)"""
     if len(edges) == 1:
         return True

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from matching._align import Alignment, Edge, align
+from matching._align import AlignedPair, NameAlignment, align_names
 from matching.dates import DateLevel, FuzzyDate, compare_dates
 from matching.names import AnalysedName, analyse_name
 from matching.records import PersonName, PersonRecord
@@ -59,7 +59,7 @@ class NameMatch(NamedTuple):
 
     left: AnalysedName
     right: AnalysedName
-    alignment: Alignment
+    alignment: NameAlignment
 
 
 class FieldLevel(NamedTuple):
@@ -133,17 +133,17 @@ def best_name_match(
     best: NameMatch | None = None
     for a in left:
         for b in right:
-            alignment = align(a, b)
+            alignment = align_names(a, b)
             if best is None or _rank(alignment) > _rank(best.alignment):
                 best = NameMatch(a, b, alignment)
     return best
 
 
-def _rank(alignment: Alignment) -> tuple[float, float]:
+def _rank(alignment: NameAlignment) -> tuple[float, float]:
     return (alignment.coverage * len(alignment.pairs) + alignment.score, alignment.score)
 
 
-def name_level(alignment: Alignment) -> str:
+def name_level(alignment: NameAlignment) -> str:
     """Ladder level of an alignment of two whole names."""
     pairs = alignment.pairs
     if not pairs:
@@ -161,7 +161,7 @@ def name_level(alignment: Alignment) -> str:
     return "partial" if len(pairs) >= 2 else "one_part"
 
 
-def _describe_pair(match: NameMatch, pair: Edge) -> str:
+def _describe_pair(match: NameMatch, pair: AlignedPair) -> str:
     left = " ".join(match.left.parts[i].token.text for i in pair.left)
     right = " ".join(match.right.parts[i].token.text for i in pair.right)
     return f"{left}={right} ({pair.key.value})"
@@ -177,7 +177,7 @@ def compare_names(left: PreparedRecord, right: PreparedRecord) -> FieldLevel:
     return FieldLevel("name", level, aligned or "no part agrees", match)
 
 
-def _parent_level(alignment: Alignment) -> str:
+def _parent_level(alignment: NameAlignment) -> str:
     level = name_level(alignment)
     if level in ("exact", "strong"):
         return "exact"
@@ -188,7 +188,7 @@ def compare_parent(field: str, left: AnalysedName | None, right: AnalysedName | 
     """A parent's name: agreeing, similar (some part agrees), or different."""
     if left is None or right is None:
         return FieldLevel(field, MISSING, "not recorded on one side")
-    alignment = align(left, right)
+    alignment = align_names(left, right)
     return FieldLevel(field, _parent_level(alignment), f"{left.text} / {right.text}")
 
 
@@ -199,7 +199,7 @@ def compare_place(field: str, left: AnalysedName | None, right: AnalysedName | N
     """
     if left is None or right is None:
         return FieldLevel(field, MISSING, "not recorded on one side")
-    alignment = align(left, right)
+    alignment = align_names(left, right)
     if alignment.coverage >= 1.0 and alignment.pairs:
         level = "same"
     elif alignment.pairs:

@@ -172,7 +172,6 @@ class Matcher:
         self.frequencies = frequencies or default
         self.use_name_model = use_name_model
         self.calibration = calibration
-        self._cached_for: Model | None = None
         self._weights: dict[tuple[str, str], float] = {}
         self._plain: dict[tuple[str, str, str], FieldEvidence] = {}
 
@@ -238,19 +237,11 @@ class Matcher:
             self._plain[key] = evidence
         return evidence
 
-    def _check_cached_model(self) -> None:
-        """Forget cached weights when the matcher was given another model."""
-        if self._cached_for is not self.model:
-            self._weights.clear()
-            self._plain.clear()
-            self._cached_for = self.model
-
     def compare(
         self, left: PersonRecord | PreparedRecord, right: PersonRecord | PreparedRecord
     ) -> Comparison:
         """The probability that two records are the same person, with the evidence per field."""
         a, b = self.prepare(left), self.prepare(right)
-        self._check_cached_model()
         evidence = tuple(self._evidence(level) for level in compare_fields(a, b))
         weight = sum(e.bits for e in evidence)
         return Comparison(
