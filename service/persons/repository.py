@@ -220,9 +220,8 @@ async def _read(
     """The records of the persons a `_persons()` statement selects."""
     rows = []
     for row, society, wrapped in await session.exec(statement):
-        if society is not None and wrapped is not None:
-            if crypto.remembered(session, row.id) is None:
-                _unwrap_data_key(session, row.id, society, wrapped)
+        if wrapped is not None and crypto.remembered(session, row.id) is None:
+            _unwrap_data_key(session, row.id, society, wrapped)
         rows.append(row)
     return await _records(session, rows)
 
