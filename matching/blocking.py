@@ -172,23 +172,42 @@ def lookup_plan(record: PersonRecord | PreparedRecord) -> dict[str, int]:
     shared keys: a namesake born the same year shares every key of a common given name, the
     true counterpart with a typo only one or two keys of each part, yet it meets the given
     *and* the family name.
-    Slots are local to the probe, so nothing of them is stored.
+    Slots are local to the probe, so nothing of them is stored. The keys are those of
+    `lookup_keys`, built here with their slots rather than parsed back from its strings (this
+    runs for every probe of a bulk linkage and every match job); sorted, as a plan's order
+    decides the order in which a lookup sums its weights.
     """
     prepared = record if isinstance(record, PreparedRecord) else prepare(record)
-    slots = _token_slots(prepared)
     slot_of: dict[str, int] = {}
-    for slot, (plain, typo) in enumerate(slots):
-        for key in sorted(plain | typo):
-            slot_of.setdefault(f"n:{key}", slot)
-    father, birth = len(slots), len(slots) + 1
+    for slot, (plain_keys, typo_keys) in enumerate(_token_slots(prepared)):
+        for key in plain_keys:
+            slot_of.setdefault(key, slot)
+        for key in typo_keys:
+            slot_of.setdefault(key, slot)
+    father = _slot_count(prepared)
+    birth = father + 1
+    plain, typo = _name_keys(prepared)
+    narrow = _narrow(_birth_years(prepared.record))
+    beside = () if narrow is None else tuple(range(narrow.start - 1, narrow.stop + 1))
     plan: dict[str, int] = {}
-    for key in sorted(lookup_keys(prepared)):
-        unpaired = key.split("@", 1)[0]  # a typo key paired with a year: `n:d:...@1968`
-        if unpaired in slot_of:
-            plan[key] = slot_of[unpaired]
-        else:
-            plan[key] = father if key.startswith("f:") else birth
-    return plan
+    for base in plain | typo:
+        slot = slot_of[base]
+        plan[f"n:{base}"] = slot
+        for year in beside:
+            plan[f"n:{base}@{year}"] = slot
+    if prepared.father is not None:
+        for key in name_blocking_keys(prepared.father):
+            plan[f"f:{key}"] = father
+    for key in _year_keys(_birth_years(prepared.record)):
+        plan[key] = birth
+    for key in _day_keys(_birth_day(prepared.record), swapped=True):
+        plan[key] = birth
+    return {key: plan[key] for key in sorted(plan)}
+
+
+def _slot_count(prepared: PreparedRecord) -> int:
+    """How many name slots a probe has: the content parts and compounds of all its names."""
+    return sum(len(name.parts) + len(name.compounds) for name in prepared.names)
 
 
 def rank_weight(postings: int, cap: int) -> float:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -205,8 +206,9 @@ def _deletion_keys(form: str) -> set[str]:
     return {f"d:{form}"} | {f"d:{form[:i]}{form[i + 1 :]}" for i in range(len(form))}
 
 
+@lru_cache(maxsize=1 << 18)
 def token_blocking_keys(token: TokenAnalysis) -> frozenset[str]:
-    """Index keys of one token.
+    """Index keys of one token (cached: tokens are analysed once and repeat across records).
 
     ``v:`` the variant class; ``p:`` the cross-lingual phonetic code of each of the four most
     trusted spellings (all kept spellings of a Cyrillic token; codes shorter than two letters
@@ -229,6 +231,7 @@ def token_blocking_keys(token: TokenAnalysis) -> frozenset[str]:
     return frozenset(keys)
 
 
+@lru_cache(maxsize=1 << 18)
 def token_typo_keys(token: TokenAnalysis) -> frozenset[str]:
     """``d:`` keys of one token: the one-deletion neighbourhood of its most trusted spelling, so
     that two spellings one typo apart meet. Alone they are common in a large archive; the

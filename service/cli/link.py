@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from matching import DEFAULT_REVIEW_THRESHOLD, Matcher, Model, load_model, train_model
+from matching.bulk import PER_RECORD
 from service.linkage import run
 from service.linkage.csvfile import ReadResult, UnreadableFile, read_records, write_pairs
 
@@ -79,20 +81,33 @@ def _load(path: Path) -> ReadResult:
     return result
 
 
+class _Stages:
+    """A progress bar per stage on a terminal, else a line of stderr per 10,000 steps."""
+
+    def __init__(self, bar: Progress, label: str, total: int) -> None:
+        self.bar, self.label, self.total, self.done = bar, label, total, 0
+        self.task = bar.add_task(label, total=total)
+
+    def advance(self, count: int) -> None:
+        before, self.done = self.done, self.done + count
+        self.bar.advance(self.task, count)
+        if not sys.stderr.isatty() and self.done // 10_000 > before // 10_000:
+            typer.echo(f"{self.label}: {self.done}/{self.total}", err=True)
+
+    def stage(self, label: str, total: int) -> None:
+        if label == self.label and not self.done:
+            self.bar.update(self.task, total=total)
+        else:
+            self.task = self.bar.add_task(label, total=total)
+        self.label, self.total, self.done = label, total, 0
+        if not sys.stderr.isatty():
+            typer.echo(f"{label}: {total} to do", err=True)
+
+
 @contextlib.contextmanager
-def _progress(label: str, total: int) -> Iterator[run.Progress]:
+def _progress(label: str, total: int) -> Iterator[_Stages]:
     with Progress(console=stderr, transient=False, disable=not sys.stderr.isatty()) as bar:
-        task = bar.add_task(label, total=total)
-        done = 0
-
-        def advance(count: int) -> None:
-            nonlocal done
-            done += count
-            bar.advance(task, count)
-            if not sys.stderr.isatty() and done % 10_000 == 0:
-                typer.echo(f"{label}: {done}/{total}", err=True)
-
-        yield advance
+        yield _Stages(bar, label, total)
 
 
 def link_command(
@@ -109,9 +124,11 @@ def link_command(
     matcher = _matcher(wikidata_tables, model)
     with (
         out.open("w", encoding="utf-8", newline="") as handle,
-        _progress("linking", len(lefts)) as advance,
+        _progress("linking", len(lefts)) as stages,
     ):
-        pairs = run.link(lefts, rights, matcher, threshold=threshold, top=top, progress=advance)
+        pairs = run.link(
+            lefts, rights, matcher, threshold=threshold, top=top, progress=stages.advance
+        )
         written = write_pairs(handle, pairs)
     typer.echo(f"{written} pairs written to {out}", err=True)
 
@@ -123,12 +140,32 @@ def dedupe_command(
     top: TopOption = None,
     wikidata_tables: TablesOption = True,
     model: ModelOption = None,
+    candidates: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Partners each record keeps from blocking's pre-ranking for the engine to score "
+            "(a pair is scored when either record kept it).",
+        ),
+    ] = PER_RECORD,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Scoring processes (default: one per core).")
+    ] = None,
 ) -> None:
     """Find the records of FILE that may be the same person; each pair once."""
     records = _load(file).records
     matcher = _matcher(wikidata_tables, model)
-    with _progress("deduplicating", len(records)) as advance:
-        pairs = run.dedupe(records, matcher, threshold=threshold, top=top, progress=advance)
+    with _progress("preparing", len(records)) as stages:
+        pairs = run.dedupe(
+            records,
+            matcher,
+            threshold=threshold,
+            top=top,
+            candidates=candidates,
+            jobs=jobs or os.cpu_count() or 1,
+            progress=stages.advance,
+            stage=stages.stage,
+        )
     with out.open("w", encoding="utf-8", newline="") as handle:
         written = write_pairs(handle, pairs)
     typer.echo(f"{written} pairs written to {out}", err=True)

@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 
 from matching import Comparison, KeyIndex, Matcher, PersonRecord, blocking_keys, lookup_plan
+from matching.bulk import PER_RECORD, BulkRecords, candidate_pairs
+from service.linkage.scoring import score_pairs
 
 Progress = Callable[[int], None]
+Stage = Callable[[str, int], None]
+"""Starts a stage of a long run: its label and how many steps it has (`Progress` counts them)."""
 
 
 def _ordered(comparisons: list[Comparison], threshold: float, top: int | None) -> list[Comparison]:
@@ -42,30 +46,41 @@ def dedupe(
     *,
     threshold: float,
     top: int | None,
+    candidates: int = PER_RECORD,
+    jobs: int = 1,
     progress: Progress = lambda _: None,
+    stage: Stage = lambda _label, _total: None,
 ) -> list[Comparison]:
     """Pairs of records of one file that may be the same person, each pair once.
 
-    The left record of a pair is the one that comes first in the file. Each record keeps its
-    best `top` partners (before or after it in the file); a pair is written when either of its
-    records kept it, grouped by left record, best first.
+    Candidates come from bulk blocking (`matching.bulk`: compound keys, then each record's
+    `candidates` best partners by a cheap pre-ranking), scored by the engine in `jobs`
+    processes. The left record of a pair is the one that comes first in the file. Each record
+    keeps its best `top` partners (before or after it in the file); a pair is written when
+    either of its records kept it, grouped by left record, best first.
     """
-    prepared = [matcher.prepare(record) for record in records]
-    index = KeyIndex([blocking_keys(record) for record in prepared])
-    pairs: dict[tuple[int, int], Comparison] = {}
-    for position in range(len(prepared)):
-        scored: list[tuple[int, Comparison]] = []
-        for other in index.candidates(lookup_plan(prepared[position])):
-            if other == position:
-                continue
-            pair = (min(position, other), max(position, other))
-            comparison = pairs.get(pair) or matcher.compare(prepared[pair[0]], prepared[pair[1]])
-            if comparison.probability >= threshold:
-                scored.append((other, comparison))
-        scored.sort(key=lambda item: (-item[1].match_weight, records[item[0]].id))
-        for other, comparison in scored if top is None else scored[:top]:
-            pairs[(min(position, other), max(position, other))] = comparison
+    stage("preparing", len(records))
+    prepared, bulk = [], BulkRecords()
+    for record in records:
+        prepared.append(matcher.prepare(record))
+        bulk.add(prepared[-1])
         progress(1)
+    stage("blocking", 1)
+    lows, highs = candidate_pairs(bulk, per_record=candidates)
+    progress(1)
+    stage("scoring pairs", len(lows))
+    scored = score_pairs(
+        prepared, lows, highs, matcher, threshold=threshold, jobs=jobs, progress=progress
+    )
+    partners: dict[int, list[tuple[int, Comparison]]] = {}
+    for low, high, comparison in scored:
+        partners.setdefault(low, []).append((high, comparison))
+        partners.setdefault(high, []).append((low, comparison))
+    pairs: dict[tuple[int, int], Comparison] = {}
+    for position, found in partners.items():
+        found.sort(key=lambda item: (-item[1].match_weight, records[item[0]].id))
+        for other, comparison in found if top is None else found[:top]:
+            pairs[(min(position, other), max(position, other))] = comparison
     by_left: dict[int, list[Comparison]] = {}
     for (first, _), comparison in pairs.items():
         by_left.setdefault(first, []).append(comparison)

@@ -1,0 +1,212 @@
+"""Bulk blocking: the candidate pairs of a whole file at once, for dedupe and link.
+
+The service finds one probe's candidates by looking its keys up in an index and ranking every
+record they reach (`lookup_plan`, `KeyIndex`). That costs the sum of the keys' postings per
+probe: a few milliseconds, which is hours for a file of a million. A file is linked as a set
+instead, in three steps:
+
+1. **Compound keys**, each selective on its own so that its block stays small even in a large
+   file: two name parts of one name together (any two, unordered, through any of their keys:
+   variant class, phonetic codes, code prefixes), so a swapped order, a spelling variant or a
+   romanised twin still meets; a part's typo key with a narrow birth year (a typo in one part
+   and a changed script in the other); a part's key with the full birth date (a name recorded
+   beyond recognition but for one part); the keys of a one-part name with the birth year
+   (alone when there is none).
+2. **Blocks**: records sharing a compound key are candidate pairs, unless more than
+   `max_block` records share it (a very common pair of names is too common to block on; the
+   rarer keys of the same records still meet).
+3. **Pre-ranking**: each record keeps its `per_record` best partners by a cheap score (the
+   similarity of the sorted romanised name parts, plus the agreement of the birth years), and
+   only those pairs are scored by the engine. A namesake born decades apart ranks below the
+   true counterpart with a typo.
+
+A pair is a candidate when either of its records kept it. Everything here is set-based (NumPy
+sorts and rapidfuzz's pairwise similarity): the per-record Python work is building the keys.
+Keys are 64-bit hashes of strings; two different keys colliding would only make one block
+larger.
+"""
+
+from __future__ import annotations
+
+import itertools
+from array import array
+from collections.abc import Iterator
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import fuzz
+from rapidfuzz.process import cpdist
+
+from matching._fields import PreparedRecord
+from matching.blocking import _birth_day, _birth_years, _narrow, _token_slots
+from matching.names import name_blocking_keys, token_typo_keys
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+MAX_BLOCK = 200
+PER_RECORD = 5
+NAME_WEIGHT = 8.0
+"""Weight of the name similarity (0 to 1) in the pre-ranking, against the birth-year terms
+of `_year_terms` (+4 same day, +2 same year, +0.5 a year apart, -4 further apart): a name
+that reads the same outranks a namesake, and a birth year decades off outranks a close name."""
+
+NO_YEAR = -1
+
+
+class BulkRecords:
+    """What bulk blocking needs of each record of a file, in columns (a million records' keys
+    take 8 bytes each here, not a Python object each): its compound keys, its name as sorted
+    romanised parts (for the pre-ranking) and its birth years and day."""
+
+    def __init__(self) -> None:
+        self.keys = array("q")
+        self.key_counts = array("q")
+        self.names: list[str] = []
+        self.first_years = array("q")
+        self.last_years = array("q")
+        self.days = array("q")
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def add(self, prepared: PreparedRecord) -> None:
+        """Append a prepared record (its position is the count of records added before it)."""
+        keys = compound_keys(prepared)
+        self.keys.extend(keys)
+        self.key_counts.append(len(keys))
+        self.names.append(_sorted_name(prepared))
+        years = _birth_years(prepared.record)
+        self.first_years.append(NO_YEAR if years is None else years.start)
+        self.last_years.append(NO_YEAR if years is None else years.stop - 1)
+        day = _birth_day(prepared.record)
+        self.days.append(0 if day is None else day.toordinal())
+
+
+def _name_slots(prepared: PreparedRecord) -> Iterator[list[frozenset[str]]]:
+    """Per name of the record, the plain keys of each of its content parts and compounds."""
+    offset = 0
+    slots = _token_slots(prepared)
+    for name in prepared.names:
+        size = len(name.parts) + len(name.compounds)
+        yield [plain for plain, _ in slots[offset : offset + size] if plain]
+        offset += size
+
+
+def compound_keys(prepared: PreparedRecord) -> tuple[int, ...]:
+    """The record's compound keys (see the module docstring), as 64-bit hashes."""
+    keys: set[int] = set()
+    years = _narrow(_birth_years(prepared.record))
+    day = _birth_day(prepared.record)
+    for slots in _name_slots(prepared):
+        for left, right in itertools.combinations(slots, 2):
+            for x in left:
+                keys.update(hash((x, y) if x < y else (y, x)) for y in right)
+        if len(slots) == 1:
+            keys.update(hash(("1", x, year)) for x in slots[0] for year in years or (None,))
+    if years is not None:
+        for name in prepared.names:
+            for part in name.parts:
+                typo = token_typo_keys(part.token)
+                keys.update(hash(("t", key, year)) for key in typo for year in years)
+    if day is not None:
+        plain = {key for name in prepared.names for key in name_blocking_keys(name)}
+        keys.update(hash(("d", key, day.toordinal())) for key in plain)
+    return tuple(keys)
+
+
+def _sorted_name(prepared: PreparedRecord) -> str:
+    """The record's name parts in their most trusted Latin spelling, sorted and joined: a swapped
+    order reads the same, and rapidfuzz compares two of them in well under a microsecond."""
+    forms = {
+        part.token.forms[0]
+        for name in prepared.names
+        for part in name.parts
+        if part.token.forms and not part.token.is_particle
+    }
+    return " ".join(sorted(forms))
+
+
+def _blocks(records: BulkRecords, max_block: int) -> tuple[IntArray, IntArray]:
+    """The records sorted by compound key, and the start and end of each block of 2 to
+    `max_block` records in that order."""
+    keys = np.frombuffer(records.keys, dtype=np.int64) if records.keys else np.empty(0, np.int64)
+    sizes = np.frombuffer(records.key_counts, dtype=np.int64)
+    owner = np.repeat(np.arange(len(records), dtype=np.int64), sizes)
+    order = np.argsort(keys, kind="stable")
+    keys, owner = keys[order], owner[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)]
+    size = ends - starts
+    keep = (size >= 2) & (size <= max_block)
+    return owner, np.stack([starts[keep], ends[keep]])
+
+
+def _block_pairs(owner: IntArray, bounds: IntArray, count: int) -> IntArray:
+    """Every pair of records within each block, once, as `low * count + high` with low < high
+    (their positions in the file)."""
+    starts, ends = bounds
+    # Each member of a block but its last pairs with the members after it. Blocks are
+    # disjoint runs of the sorted keys, so a running sum marks their members.
+    marks = np.zeros(len(owner) + 1, dtype=np.int64)
+    marks[starts] += 1  # no block starts where another ends: they are disjoint, of 2 or more
+    marks[ends - 1] -= 1
+    member = np.flatnonzero(np.cumsum(marks[:-1]) > 0)
+    block_end = np.repeat(ends, ends - starts - 1)
+    later = block_end - member - 1
+    first = np.repeat(member, later)
+    step = np.arange(len(first), dtype=np.int64) - np.repeat(np.cumsum(later) - later, later)
+    a, b = owner[first], owner[first + 1 + step]
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    distinct = low != high
+    return np.unique(low[distinct] * np.int64(count) + high[distinct])
+
+
+def _year_terms(records: BulkRecords, a: IntArray, b: IntArray) -> FloatArray:
+    """Birth-date agreement of each pair for the pre-ranking: +4 the same day, +2 overlapping
+    years, +0.5 a year apart, -4 further apart, 0 when either side has no year."""
+    first = np.frombuffer(records.first_years, dtype=np.int64)
+    last = np.frombuffer(records.last_years, dtype=np.int64)
+    day = np.frombuffer(records.days, dtype=np.int64)
+    gap = np.maximum(np.maximum(first[a] - last[b], first[b] - last[a]), 0)
+    terms = np.where(gap == 0, 2.0, np.where(gap == 1, 0.5, -4.0))
+    terms = np.where((day[a] > 0) & (day[a] == day[b]), 4.0, terms)
+    known = (first[a] != NO_YEAR) & (first[b] != NO_YEAR)
+    return np.where(known, terms, 0.0)
+
+
+def _pre_scores(records: BulkRecords, a: IntArray, b: IntArray) -> FloatArray:
+    """The cheap score that picks each record's partners: name similarity and birth years."""
+    names = np.array(records.names, dtype=object)
+    similarity = cpdist(list(names[a]), list(names[b]), scorer=fuzz.ratio, workers=1)
+    return NAME_WEIGHT * similarity.astype(np.float64) / 100.0 + _year_terms(records, a, b)
+
+
+def _best_partners(a: IntArray, b: IntArray, score: FloatArray, per_record: int) -> IntArray:
+    """The pairs (indices into a, b) that either of their records ranks among its best
+    `per_record`; ties go to the partner that comes first."""
+    record = np.concatenate([a, b])
+    partner = np.concatenate([b, a])
+    pair = np.concatenate([np.arange(len(a)), np.arange(len(a))])
+    order = np.lexsort((partner, -np.concatenate([score, score]), record))
+    record, pair = record[order], pair[order]
+    starts = np.flatnonzero(np.r_[True, record[1:] != record[:-1]])
+    rank = np.arange(len(record)) - np.repeat(starts, np.diff(np.r_[starts, len(record)]))
+    return np.unique(pair[rank < per_record])
+
+
+def candidate_pairs(
+    records: BulkRecords, *, max_block: int = MAX_BLOCK, per_record: int = PER_RECORD
+) -> tuple[IntArray, IntArray]:
+    """The candidate pairs of a file, as two arrays of positions (low < high), ordered."""
+    count = len(records)
+    if count < 2:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    owner, bounds = _blocks(records, max_block)
+    pairs = _block_pairs(owner, bounds, count)
+    del owner, bounds
+    a, b = pairs // count, pairs % count
+    del pairs
+    kept = _best_partners(a, b, _pre_scores(records, a, b), per_record)
+    return a[kept], b[kept]
