@@ -8,6 +8,7 @@ pairs at or above the threshold.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from collections.abc import Callable, Sequence
 
@@ -65,6 +66,9 @@ def score_pairs(
                 progress(chunk[1] - chunk[0])
         else:
             context = multiprocessing.get_context("fork")
+            # Objects made so far are left out of the collector's passes, so the forked
+            # processes do not touch (and copy) the pages of every prepared record for it.
+            gc.freeze()
             with context.Pool(processes=jobs) as pool:
                 results = []
                 for chunk, result in zip(chunks, pool.imap(_score_chunk, chunks), strict=True):
@@ -72,4 +76,5 @@ def score_pairs(
                     progress(chunk[1] - chunk[0])
     finally:
         _shared = None
+        gc.unfreeze()
     return [item for result in results for item in result]
