@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from matching._align import AlignedPair, NameAlignment, align_names
+from matching._align import AlignedPair, NameAlignment, PartRole, _build, align_names
 from matching.dates import DateLevel, FuzzyDate, compare_dates
 from matching.names import AnalysedName, analyse_name
 from matching.records import PersonName, PersonRecord
@@ -47,6 +47,7 @@ class PreparedRecord:
 
     record: PersonRecord
     names: tuple[AnalysedName, ...]
+    own_names: tuple[AnalysedName, ...]
     father: AnalysedName | None
     mother: AnalysedName | None
     birth_place: AnalysedName | None
@@ -95,6 +96,14 @@ def _analyse_text(text: str | None, use_model: bool) -> AnalysedName | None:
     return analysed if analysed.content else None
 
 
+@lru_cache(maxsize=262144)
+def _without_father(name: AnalysedName, use_model: bool) -> AnalysedName:
+    """The name without the parts its record gives as the father's name (a nasab's second
+    name), or the name itself when it has none."""
+    kept = tuple((p.token.text, p.role) for p in name.parts if p.role is not PartRole.FATHER)
+    return name if len(kept) == len(name.parts) else _build(name.text, kept, use_model)
+
+
 def _normalise_nationality(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
@@ -115,9 +124,13 @@ def prepare(record: PersonRecord, use_model: bool = True) -> PreparedRecord:
         for analysed in (_analyse(name, use_model) for name in record.names if not name.is_empty())
         if analysed.content
     )
+    own_names = tuple(
+        own for own in (_without_father(name, use_model) for name in names) if own.content
+    )
     return PreparedRecord(
         record=record,
         names=names,
+        own_names=own_names,
         father=_analyse_text(_father_of(record), use_model),
         mother=_analyse_text(record.mother_name, use_model),
         birth_place=_analyse_text(record.birth_place, use_model),
@@ -167,9 +180,20 @@ def _describe_pair(match: NameMatch, pair: AlignedPair) -> str:
     return f"{left}={right} ({pair.key.value})"
 
 
+def _compared_names(
+    left: PreparedRecord, right: PreparedRecord
+) -> tuple[tuple[AnalysedName, ...], tuple[AnalysedName, ...]]:
+    """The names the name field compares: without the father's part when both records have a
+    father's name, which the father field compares (two namesakes' children of one father
+    would otherwise count his name twice, as a name part and as the father's)."""
+    if left.father is None or right.father is None or not left.own_names or not right.own_names:
+        return left.names, right.names
+    return left.own_names, right.own_names
+
+
 def compare_names(left: PreparedRecord, right: PreparedRecord) -> FieldLevel:
-    """Names: the best alignment over all names of both records."""
-    match = best_name_match(left.names, right.names)
+    """Names: the best alignment over all names of both records (see `_compared_names`)."""
+    match = best_name_match(*_compared_names(left, right))
     if match is None:
         return FieldLevel("name", MISSING, "no name on one side")
     level = name_level(match.alignment)

@@ -52,6 +52,7 @@ of `_year_terms` (+4 same day, +2 same year, +0.5 a year apart, -4 further apart
 that reads the same outranks a namesake, and a birth year decades off outranks a close name."""
 
 NO_YEAR = -1
+CHUNK_ROWS = 5_000_000
 
 
 class BulkRecords:
@@ -162,51 +163,83 @@ def _block_pairs(owner: IntArray, bounds: IntArray, count: int) -> IntArray:
     return np.unique(low[distinct] * np.int64(count) + high[distinct])
 
 
-def _year_terms(records: BulkRecords, a: IntArray, b: IntArray) -> FloatArray:
-    """Birth-date agreement of each pair for the pre-ranking: +4 the same day, +2 overlapping
-    years, +0.5 a year apart, -4 further apart, 0 when either side has no year."""
-    first = np.frombuffer(records.first_years, dtype=np.int64)
-    last = np.frombuffer(records.last_years, dtype=np.int64)
-    day = np.frombuffer(records.days, dtype=np.int64)
-    gap = np.maximum(np.maximum(first[a] - last[b], first[b] - last[a]), 0)
-    terms = np.where(gap == 0, 2.0, np.where(gap == 1, 0.5, -4.0))
-    terms = np.where((day[a] > 0) & (day[a] == day[b]), 4.0, terms)
-    known = (first[a] != NO_YEAR) & (first[b] != NO_YEAR)
-    return np.where(known, terms, 0.0)
+class _PreRanking:
+    """The cheap score that picks each record's partners: the similarity of the sorted
+    romanised name parts, and the birth years' agreement (`score`)."""
+
+    def __init__(self, records: BulkRecords) -> None:
+        self.names = np.array(records.names, dtype=object)
+        self.first = np.frombuffer(records.first_years, dtype=np.int64)
+        self.last = np.frombuffer(records.last_years, dtype=np.int64)
+        self.day = np.frombuffer(records.days, dtype=np.int64)
+
+    def year_terms(self, a: IntArray, b: IntArray) -> FloatArray:
+        """Birth-date agreement of each pair: +4 the same day, +2 overlapping years, +0.5 a
+        year apart, -4 further apart, 0 when either side has no year."""
+        first, last, day = self.first, self.last, self.day
+        gap = np.maximum(np.maximum(first[a] - last[b], first[b] - last[a]), 0)
+        terms = np.where(gap == 0, 2.0, np.where(gap == 1, 0.5, -4.0))
+        terms = np.where((day[a] > 0) & (day[a] == day[b]), 4.0, terms)
+        known = (first[a] != NO_YEAR) & (first[b] != NO_YEAR)
+        return np.where(known, terms, 0.0)
+
+    def score(self, a: IntArray, b: IntArray) -> FloatArray:
+        """The pre-ranking score of each pair `(a[i], b[i])`."""
+        similarity = cpdist(list(self.names[a]), list(self.names[b]), scorer=fuzz.ratio, workers=1)
+        return NAME_WEIGHT * similarity.astype(np.float64) / 100.0 + self.year_terms(a, b)
 
 
-def _pre_scores(records: BulkRecords, a: IntArray, b: IntArray) -> FloatArray:
-    """The cheap score that picks each record's partners: name similarity and birth years."""
-    names = np.array(records.names, dtype=object)
-    similarity = cpdist(list(names[a]), list(names[b]), scorer=fuzz.ratio, workers=1)
-    return NAME_WEIGHT * similarity.astype(np.float64) / 100.0 + _year_terms(records, a, b)
+Partners = tuple[IntArray, IntArray, FloatArray]
+"""Directed rows: a record, one of its partners, and the pair's pre-ranking score."""
 
 
-def _best_partners(a: IntArray, b: IntArray, score: FloatArray, per_record: int) -> IntArray:
-    """The pairs (indices into a, b) that either of their records ranks among its best
-    `per_record`; ties go to the partner that comes first."""
-    record = np.concatenate([a, b])
-    partner = np.concatenate([b, a])
-    pair = np.concatenate([np.arange(len(a)), np.arange(len(a))])
-    order = np.lexsort((partner, -np.concatenate([score, score]), record))
-    record, pair = record[order], pair[order]
+def _best_partners(rows: Partners, per_record: int) -> Partners:
+    """Each record's best `per_record` partners among the rows (a pair met twice counts
+    once); ties go to the partner that comes first."""
+    record, partner, score = rows
+    order = np.lexsort((partner, -score, record))
+    record, partner, score = record[order], partner[order], score[order]
+    repeated = np.r_[False, (record[1:] == record[:-1]) & (partner[1:] == partner[:-1])]
+    record, partner, score = record[~repeated], partner[~repeated], score[~repeated]
     starts = np.flatnonzero(np.r_[True, record[1:] != record[:-1]])
     rank = np.arange(len(record)) - np.repeat(starts, np.diff(np.r_[starts, len(record)]))
-    return np.unique(pair[rank < per_record])
+    best = rank < per_record
+    return record[best], partner[best], score[best]
+
+
+def _block_chunks(bounds: IntArray, rows: int) -> Iterator[IntArray]:
+    """The blocks in runs of about `rows` pairs each, so that a large file's pairs are never
+    all in memory at once."""
+    sizes = bounds[1] - bounds[0]
+    total = np.cumsum(sizes * (sizes - 1) // 2)
+    cut = np.searchsorted(total, np.arange(rows, total[-1] if len(total) else 0, rows))
+    for lo, hi in itertools.pairwise([0, *np.unique(cut).tolist(), len(sizes)]):
+        if hi > lo:
+            yield bounds[:, lo:hi]
 
 
 def candidate_pairs(
-    records: BulkRecords, *, max_block: int = MAX_BLOCK, per_record: int = PER_RECORD
+    records: BulkRecords,
+    *,
+    max_block: int = MAX_BLOCK,
+    per_record: int = PER_RECORD,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> tuple[IntArray, IntArray]:
-    """The candidate pairs of a file, as two arrays of positions (low < high), ordered."""
+    """The candidate pairs of a file, as two arrays of positions (low < high), ordered: the
+    pairs that either of their records ranks among its best `per_record`."""
     count = len(records)
+    empty = np.empty(0, dtype=np.int64)
     if count < 2:
-        empty = np.empty(0, dtype=np.int64)
         return empty, empty
+    ranking = _PreRanking(records)
     owner, bounds = _blocks(records, max_block)
-    pairs = _block_pairs(owner, bounds, count)
-    del owner, bounds
-    a, b = pairs // count, pairs % count
-    del pairs
-    kept = _best_partners(a, b, _pre_scores(records, a, b), per_record)
-    return a[kept], b[kept]
+    best: Partners = (empty, empty, np.empty(0, dtype=np.float64))
+    for chunk in _block_chunks(bounds, chunk_rows):
+        pairs = _block_pairs(owner, chunk, count)
+        a, b = pairs // count, pairs % count
+        score = ranking.score(a, b)
+        rows = (np.r_[best[0], a, b], np.r_[best[1], b, a], np.r_[best[2], score, score])
+        best = _best_partners(rows, per_record)
+    record, partner, _ = best
+    pairs = np.unique(np.minimum(record, partner) * count + np.maximum(record, partner))
+    return pairs // count, pairs % count

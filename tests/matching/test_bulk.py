@@ -76,3 +76,17 @@ def test_pairs_come_once_low_before_high_and_sorted():
 def test_fewer_than_two_records_have_no_pairs(count):
     lows, highs = candidate_pairs(bulk([person("a", "Ahmad Karimi")][:count]))
     assert len(lows) == len(highs) == 0
+
+
+def test_pairs_do_not_depend_on_how_the_blocks_are_chunked():
+    names = ["Ahmad Karimi", "Ahmed Karimy", "Karimi Ahmad", "Fatima Osman", "Ftaima Osman"]
+    records = [
+        person(f"{i}-{year}", name, str(year))
+        for i, name in enumerate(names)
+        for year in (1960, 1961, 1984)
+    ]
+    columns = bulk(records)
+    whole = candidate_pairs(columns, per_record=2)
+    chunked = candidate_pairs(columns, per_record=2, chunk_rows=1)
+    assert [x.tolist() for x in whole] == [x.tolist() for x in chunked]
+    assert len(whole[0]) > 0
