@@ -243,3 +243,45 @@ def test_without_wikidata_tables_name_parts_carry_no_frequency_adjustment():
     (name,) = [e for e in comparison.fields if e.field == "name"]
     assert name.parts and all(part.bits == 0.0 for part in name.parts)
     assert name.bits == plain.model.weight("name", name.level)
+
+
+def structured(given: str, father: str, family: str, born: str = "1967") -> PersonRecord:
+    return PersonRecord(
+        id=f"{given} {family}",
+        names=(PersonName(given=given, father=father, family=family),),
+        sex="M",
+        birth_date=parse_fuzzy_date(born),
+        father_name=father,
+    )
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "name_level", "father_level"),
+    [
+        # Brothers: only their father's name agrees, and it counts once, as the father's.
+        (
+            structured("Adan", "Maxamuud", "Cabdikariim"),
+            structured("Yuusuf", "Maxamuud", "Warsame"),
+            "different",
+            "exact",
+        ),
+        (
+            structured("Adan", "Maxamuud", "Cabdikariim"),
+            structured("Adan", "Maxamuud", "Cabdikariim"),
+            "exact",
+            "exact",
+        ),
+    ],
+)
+def test_the_fathers_name_counts_once(left, right, name_level, father_level):
+    levels = {f.field: f.level for f in MATCHER.compare(left, right).fields}
+    assert (levels["name"], levels["father_name"]) == (name_level, father_level)
+
+
+def test_a_nasab_name_still_meets_a_structured_one_through_the_fathers_part():
+    nasab = PersonRecord(id="n", names=(PersonName("Adan Maxamuud Cabdikariim"),), sex="M")
+    levels = {
+        f.field: f.level
+        for f in MATCHER.compare(nasab, structured("Adan", "Maxamuud", "Cabdikariim")).fields
+    }
+    assert levels["name"] == "exact"
