@@ -16,7 +16,9 @@ No label is read: the records are compared, never told apart by a truth file.
    for the same person (on the synthetic archive it learned that a different birth date is
    almost no evidence). With the date alone active, EM cannot tell m from the match rate.
 4. A level the training pairs show fewer than `MIN_SEEN` times keeps the base model's
-   probability, and no level falls below a floor (`_settled`).
+   probability, and no level falls below a floor (`_settled`). For u, a level the same-day
+   pairs show often enough is known to occur in these records, so its rarity among the random
+   pairs is a measurement, not an absence of data: it is learned, floored (`_kept_levels`).
 
 The prior is not estimated. It stays that of the base model, a documented constant, so that a
 probability means the same in every search (the match rate EM finds among blocked pairs
@@ -36,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching._em import (
+    BoolArray,
     EMResult,
     FloatArray,
     IntArray,
@@ -143,14 +146,29 @@ def _seen(pairs: Sequence[tuple[int, ...]]) -> tuple[FloatArray, ...]:
     return level_counts(*_counted(pairs), tuple(len(LADDERS[field]) for field in FIELDS))
 
 
-def _settled(learned: FloatArray, base: FloatArray, seen: FloatArray, floor: float) -> FloatArray:
-    """A field's learned shares where the data showed each level at least `MIN_SEEN` times;
-    a level seen less keeps the base model's probability (training records without vague
-    dates say nothing of how often vague dates overlap), and the learned levels share the
-    rest of the mass. Then no level below `floor`: for m, `M_FLOOR`, as the few hundred
-    matches among the pairs cannot prove a level rarer than about one in two hundred; for u,
-    `MIN_SEEN` out of the random pairs."""
-    kept = seen < MIN_SEEN
+def _kept_levels(seen: FloatArray, seen_elsewhere: FloatArray | None = None) -> BoolArray:
+    """The levels that keep the base model's probability: those seen fewer than `MIN_SEEN`
+    times by the pairs the parameter is estimated on and (when given) by other pairs of the
+    same records.
+
+    Training records without vague dates say nothing of how often vague dates overlap, so such
+    a level keeps its base m and u, and their ratio. But a level the same-day pairs show often
+    (names one typo apart, say) occurs in these records: that the random pairs show it rarely
+    measures how rarely strangers reach it. Keeping the base u there (a guess for other data)
+    would overrule the measurement by a factor of ten or more and leave the level's evidence
+    too weak; the floor of `_settled` bounds it from below instead.
+    """
+    kept: BoolArray = seen < MIN_SEEN
+    if seen_elsewhere is not None:
+        kept &= seen_elsewhere < MIN_SEEN
+    return kept
+
+
+def _settled(learned: FloatArray, base: FloatArray, kept: BoolArray, floor: float) -> FloatArray:
+    """A field's learned shares, but the `kept` levels (`_kept_levels`) keep the base model's
+    probability, and the learned levels share the rest of the mass. Then no level below
+    `floor`: for m, `M_FLOOR`, as the few hundred matches among the pairs cannot prove a level
+    rarer than about one in two hundred; for u, `MIN_SEEN` out of the random pairs."""
     shares = np.where(kept, base, 0.0)
     rest = learned * ~kept
     if rest.sum() > 0:
@@ -177,19 +195,24 @@ def train_model(
     rights = lefts if right is None else [matcher.prepare(record) for record in right]
     one_list = right is None
     randoms = _random_pairs(lefts, rights, random_pairs, seed)
+    same_day = _same_day_pairs(lefts, rights, one_list)
+    seen_same_day = _seen(same_day)
     u_base = _tables(base, "u")
     u = tuple(
-        _settled(share, before, seen, MIN_SEEN / max(len(randoms), 1))
-        for share, before, seen in zip(
-            _level_frequencies(*_counted(randoms), u_base), u_base, _seen(randoms), strict=True
+        _settled(share, before, _kept_levels(seen, elsewhere), MIN_SEEN / max(len(randoms), 1))
+        for share, before, seen, elsewhere in zip(
+            _level_frequencies(*_counted(randoms), u_base),
+            u_base,
+            _seen(randoms),
+            seen_same_day,
+            strict=True,
         )
     )
-    same_day = _same_day_pairs(lefts, rights, one_list)
     m_base = _tables(base, "m")
     date_pass = _em(same_day, m_base, u, DATE_BLOCKED_LEARNS)
     m = tuple(
-        _settled(share, before, seen, M_FLOOR)
-        for share, before, seen in zip(date_pass.m, m_base, _seen(same_day), strict=True)
+        _settled(share, before, _kept_levels(seen), M_FLOOR)
+        for share, before, seen in zip(date_pass.m, m_base, seen_same_day, strict=True)
     )
     levels = {
         field: {

@@ -16,7 +16,7 @@ from matching import (
     parse_fuzzy_date,
     train_model,
 )
-from matching.training import M_FLOOR, _settled
+from matching.training import M_FLOOR, MIN_SEEN, _kept_levels, _settled
 
 GIVEN = ["Amina", "Yusuf", "Layla", "Omar", "Fatima", "Karim", "Hana", "Samir", "Nadia", "Tariq"]
 FAMILY = ["Haddad", "Khoury", "Mansour", "Nasser", "Saleh", "Aziz", "Rahimi", "Karimi", "Tahir"]
@@ -101,7 +101,58 @@ def test_the_same_records_and_seed_give_the_same_model() -> None:
 def test_settled_shares(
     learned: list[float], base: list[float], seen: list[float], expected: list[float]
 ) -> None:
-    shares = _settled(np.array(learned), np.array(base), np.array(seen), M_FLOOR)
+    kept = _kept_levels(np.array(seen, dtype=np.float64))
+    shares = _settled(np.array(learned), np.array(base), kept, M_FLOOR)
     assert shares.sum() == pytest.approx(1.0)
     assert shares.min() >= M_FLOOR * 0.99
     assert shares == pytest.approx(np.maximum(expected, M_FLOOR), abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("seen", "seen_elsewhere", "expected"),
+    [
+        # seen often enough: learned
+        ([MIN_SEEN, 500], None, [False, False]),
+        # seen too rarely and nothing else known: the base model's
+        ([MIN_SEEN - 1, 0], None, [True, True]),
+        # rare among random pairs, but the same-day pairs show the level occurs in these
+        # records: its rarity is measured, so learned (and floored)
+        ([3, 0], [400, 0], [False, True]),
+        # rare in both: the records say nothing of it
+        ([3, 500], [MIN_SEEN - 1, 0], [True, False]),
+    ],
+)
+def test_kept_levels(
+    seen: list[float], seen_elsewhere: list[float] | None, expected: list[bool]
+) -> None:
+    elsewhere = None if seen_elsewhere is None else np.array(seen_elsewhere, dtype=np.float64)
+    kept = _kept_levels(np.array(seen, dtype=np.float64), elsewhere)
+    assert kept.tolist() == expected
+
+
+def distinct_archive(size: int, seed: int) -> list[PersonRecord]:
+    """Persons with made-up names no two share, born over three years, half of them recorded
+    again on the same birth day with one letter of the family name dropped."""
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnoprstuvz"
+    records = []
+    for number in range(size):
+        given, family = ("".join(rng.choice(letters) for _ in range(7)) for _ in range(2))
+        day = datetime.date(1980, 1, 1) + datetime.timedelta(days=rng.randrange(3 * 365))
+        born = parse_fuzzy_date(day.isoformat())
+        records.append(PersonRecord(str(number), (PersonName(f"{given} {family}"),), None, born))
+        if rng.random() < 0.5:
+            typo = family[:3] + family[4:]
+            records.append(PersonRecord(f"{number}b", (PersonName(f"{given} {typo}"),), None, born))
+    return records
+
+
+def test_a_name_level_the_records_show_takes_its_u_from_the_random_pairs() -> None:
+    """Names one letter apart occur in this archive (its second recordings) but hardly ever
+    between strangers: their u is the random pairs' floor, not the base model's guess."""
+    pairs = 50_000
+    report = train_model(distinct_archive(400, 4), seed=5, random_pairs=pairs)
+    assert report.date_blocked_pairs >= MIN_SEEN
+    strong = report.model.levels["name"]["strong"]
+    assert strong.u == pytest.approx(MIN_SEEN / pairs, rel=0.1)
+    assert strong.u < default_model().levels["name"]["strong"].u
