@@ -9,12 +9,16 @@ No label is read: the records are compared, never told apart by a truth file.
    left out (it agrees by construction and would teach EM only itself). Different persons born
    on one day are strangers to each other, so their other fields agree only by chance, as EM
    assumes. That gives m of the name and of every other field.
-3. m of the **birth date** stays the base model's: a documented belief about how dates are
-   recorded. Learning it needs pairs blocked on the name, and different persons sharing a name
-   are often kin (siblings, cousins): their father's name, places and nationality agree far
-   more often than between strangers, and their given names carry their sex, so EM takes kin
-   for the same person (on the synthetic archive it learned that a different birth date is
-   almost no evidence). With the date alone active, EM cannot tell m from the match rate.
+3. m of the **birth date** comes from the pairs whose names agree exactly (`_same_name_pairs`),
+   the date alone compared (`date_m_from_namesakes`). Different persons sharing a name are
+   often kin (siblings, cousins): their father's name, places and nationality agree far more
+   often than between strangers, and their given names carry their sex, so EM over all fields
+   takes kin for the same person (on the synthetic archive it learned that a different birth
+   date is almost no evidence). Kin are born on different days, though, so the date alone
+   tells them apart as it tells strangers. With the date alone, the data fix each level's
+   share but not the match rate: one documented belief settles it, the base model's m of a
+   wholly `different` date (how often a person's recorded date is someone else's). When the
+   namesakes show too few matches, the base model's date m stays.
 4. A level the training pairs show fewer than `MIN_SEEN` times keeps the base model's
    probability, and no level falls below a floor (`_settled`). For u, a level the same-day
    pairs show often enough is known to occur in these records, so its rarity among the random
@@ -57,6 +61,8 @@ M_FLOOR = 0.005
 MIN_SEEN = 20
 RANDOM_PAIRS = 200_000
 DATE_BLOCKED_LEARNS = frozenset(FIELDS) - {"birth_date"}
+DATE_DIFFERENT = LADDERS["birth_date"].index("different")
+MAX_NAMESAKES = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,8 @@ class TrainingReport:
     random_pairs: int
     date_blocked_pairs: int
     date_pass: EMResult
+    same_name_pairs: int = 0
+    date_m_learned: bool = False
 
 
 def comparison_pattern(left: PreparedRecord, right: PreparedRecord) -> tuple[int, ...]:
@@ -121,6 +129,60 @@ def _same_day_pairs(
                 if not one_list or other > position:
                     found.append(comparison_pattern(left[position], right[other]))
     return found
+
+
+def _name_keys(record: PreparedRecord) -> set[tuple[str, ...]]:
+    """Each of a record's names as the sorted identities of its parts."""
+    return {tuple(sorted(token.identity for token in name.tokens)) for name in record.names}
+
+
+def _same_name_pairs(
+    left: Sequence[PreparedRecord], right: Sequence[PreparedRecord], one_list: bool
+) -> list[tuple[int, ...]]:
+    """Patterns of the pairs whose names agree exactly (name level `exact`), each pair once.
+
+    A name borne by more than `MAX_NAMESAKES` records on a side is left out: its pairs are
+    almost all different persons, many to compare for little more to learn.
+    """
+    by_name: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for position, record in enumerate(right):
+        for key in _name_keys(record):
+            by_name[key].append(position)
+    found: set[tuple[int, int]] = set()
+    for position, record in enumerate(left):
+        for key in _name_keys(record):
+            others = by_name.get(key, [])
+            if len(others) <= MAX_NAMESAKES:
+                found.update(
+                    (position, other) for other in others if not one_list or other > position
+                )
+    patterns = (comparison_pattern(left[a], right[b]) for a, b in sorted(found))
+    return [pattern for pattern in patterns if pattern[0] == 0]
+
+
+def date_m_from_namesakes(
+    counts: FloatArray, u: FloatArray, base: FloatArray, different: int
+) -> FloatArray | None:
+    """m of the birth-date levels from how often pairs with the same name reach each level
+    (`counts`), given u and the base model's m of the `different` level (index `different`).
+
+    The namesakes are a mixture: a share `rate` of them the same person (dates on m), the rest
+    different persons (dates on u), so `p = rate * m + (1 - rate) * u` for every level. With m
+    of `different` known, that level gives the rate, and the rate every other level's m (never
+    below 0; the floors come later, in `_settled`). None when the pairs show fewer than
+    `MIN_SEEN` matches, or no more wholly different dates than a match would.
+    """
+    total = float(counts.sum())
+    if total <= 0 or u[different] <= base[different]:
+        return None
+    shares = counts / total
+    rate = min((u[different] - shares[different]) / (u[different] - base[different]), 1.0)
+    if rate * total < MIN_SEEN:
+        return None
+    m = np.maximum(shares - (1.0 - rate) * u, 0.0) / rate
+    m[different] = base[different]
+    result: FloatArray = m / m.sum()
+    return result
 
 
 def _tables(model: Model, which: str) -> tuple[FloatArray, ...]:
@@ -210,9 +272,19 @@ def train_model(
     )
     m_base = _tables(base, "m")
     date_pass = _em(same_day, m_base, u, DATE_BLOCKED_LEARNS)
+    learned = list(date_pass.m)
+    seen_m = list(seen_same_day)
+    namesakes = _same_name_pairs(lefts, rights, one_list)
+    date = FIELDS.index("birth_date")
+    counts = _seen(namesakes)[date]
+    date_m = date_m_from_namesakes(counts, u[date], m_base[date], DATE_DIFFERENT)
+    if date_m is not None:
+        learned[date], seen_m[date] = date_m, counts
     m = tuple(
-        _settled(share, before, _kept_levels(seen), M_FLOOR)
-        for share, before, seen in zip(date_pass.m, m_base, seen_same_day, strict=True)
+        _settled(share, before, _kept_levels(seen, elsewhere), M_FLOOR)
+        for share, before, seen, elsewhere in zip(
+            learned, m_base, seen_m, _seen(randoms), strict=True
+        )
     )
     levels = {
         field: {
@@ -231,8 +303,17 @@ def train_model(
         f"EM on {len(lefts)}{'' if one_list else f' x {len(rights)}'} unlabelled records "
         f"(seed {seed}): u from {len(randoms)} random pairs; m of every field but the birth "
         f"date from {len(same_day)} pairs born the same day ({date_pass.iterations} "
-        f"iterations, converged={date_pass.converged}); m of the birth date and the prior kept "
-        f"from {base.version}."
+        f"iterations, converged={date_pass.converged}); "
+        + (
+            f"m of the birth date from {len(namesakes)} pairs of the same name (m of a "
+            f"different date kept from {base.version}); "
+            if date_m is not None
+            else f"m of the birth date kept from {base.version} ({len(namesakes)} pairs of the "
+            "same name show too few matches); "
+        )
+        + f"the prior kept from {base.version}."
     )
     model = Model(f"em-{digest}", base.prior, levels, description)
-    return TrainingReport(model, len(randoms), len(same_day), date_pass)
+    return TrainingReport(
+        model, len(randoms), len(same_day), date_pass, len(namesakes), date_m is not None
+    )
