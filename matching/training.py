@@ -3,7 +3,12 @@
 No label is read: the records are compared, never told apart by a truth file.
 
 1. **u** (how often each level occurs between different persons) comes from random pairs of
-   records, almost all of them different persons.
+   records, almost all of them different persons. Almost: when two files share persons, a
+   random pair is the same person about once in as many pairs as a file has records, and for
+   the levels strangers hardly ever reach (the same name, the same birth day) those few
+   matches are much of what the random pairs show. So once m is known (2, 3), EM over the
+   random pairs with m held fixed takes them out of u (`random_match_rate` says how many it
+   found; the prior stays the documented constant), and m is estimated again with that u.
 2. **m** (how often each level occurs for the same person) comes from expectation-maximisation
    with u held fixed, over the pairs born on the same day (`b:` keys), the birth date itself
    left out (it agrees by construction and would teach EM only itself). Different persons born
@@ -75,6 +80,7 @@ class TrainingReport:
     date_pass: EMResult
     same_name_pairs: int = 0
     date_m_learned: bool = False
+    random_match_rate: float = 0.0
 
 
 def comparison_pattern(left: PreparedRecord, right: PreparedRecord) -> tuple[int, ...]:
@@ -197,10 +203,42 @@ def _em(
     m: tuple[FloatArray, ...],
     u: tuple[FloatArray, ...],
     learns: frozenset[str],
+    *,
+    learn_u: bool = False,
+    rate: float = 0.1,
 ) -> EMResult:
+    """EM over `pairs` with the fields of `learns` active: m learned with u fixed, or
+    (`learn_u`) u learned with m fixed."""
     patterns, counts = _counted(pairs)
     active = tuple(field in learns for field in FIELDS)
-    return expectation_maximisation(patterns, counts, m, u, 0.1, active=active)
+    return expectation_maximisation(
+        patterns, counts, m, u, rate, active=active, fix_u=not learn_u, fix_m=learn_u
+    )
+
+
+def _m_passes(
+    same_day: Sequence[tuple[int, ...]],
+    namesakes: Sequence[tuple[int, ...]],
+    seen_random: tuple[FloatArray, ...],
+    m_base: tuple[FloatArray, ...],
+    u: tuple[FloatArray, ...],
+) -> tuple[tuple[FloatArray, ...], EMResult, bool]:
+    """m of every field but the birth date by EM over the same-day pairs, m of the birth date
+    from the namesakes (or the base model's), settled; the EM result; whether the date's m
+    was learned."""
+    date_pass = _em(same_day, m_base, u, DATE_BLOCKED_LEARNS)
+    learned = list(date_pass.m)
+    seen_m = list(_seen(same_day))
+    date = FIELDS.index("birth_date")
+    counts = _seen(namesakes)[date]
+    date_m = date_m_from_namesakes(counts, u[date], m_base[date], DATE_DIFFERENT)
+    if date_m is not None:
+        learned[date], seen_m[date] = date_m, counts
+    m = tuple(
+        _settled(share, before, _kept_levels(seen, elsewhere), M_FLOOR)
+        for share, before, seen, elsewhere in zip(learned, m_base, seen_m, seen_random, strict=True)
+    )
+    return m, date_pass, date_m is not None
 
 
 def _seen(pairs: Sequence[tuple[int, ...]]) -> tuple[FloatArray, ...]:
@@ -258,34 +296,27 @@ def train_model(
     one_list = right is None
     randoms = _random_pairs(lefts, rights, random_pairs, seed)
     same_day = _same_day_pairs(lefts, rights, one_list)
-    seen_same_day = _seen(same_day)
-    u_base = _tables(base, "u")
-    u = tuple(
-        _settled(share, before, _kept_levels(seen, elsewhere), MIN_SEEN / max(len(randoms), 1))
-        for share, before, seen, elsewhere in zip(
-            _level_frequencies(*_counted(randoms), u_base),
-            u_base,
-            _seen(randoms),
-            seen_same_day,
-            strict=True,
-        )
-    )
-    m_base = _tables(base, "m")
-    date_pass = _em(same_day, m_base, u, DATE_BLOCKED_LEARNS)
-    learned = list(date_pass.m)
-    seen_m = list(seen_same_day)
     namesakes = _same_name_pairs(lefts, rights, one_list)
-    date = FIELDS.index("birth_date")
-    counts = _seen(namesakes)[date]
-    date_m = date_m_from_namesakes(counts, u[date], m_base[date], DATE_DIFFERENT)
-    if date_m is not None:
-        learned[date], seen_m[date] = date_m, counts
-    m = tuple(
-        _settled(share, before, _kept_levels(seen, elsewhere), M_FLOOR)
-        for share, before, seen, elsewhere in zip(
-            learned, m_base, seen_m, _seen(randoms), strict=True
+    u_floor = MIN_SEEN / max(len(randoms), 1)
+    u_base, m_base = _tables(base, "u"), _tables(base, "m")
+    seen_random, seen_same_day = _seen(randoms), _seen(same_day)
+    kept_u = [
+        _kept_levels(seen, elsewhere)
+        for seen, elsewhere in zip(seen_random, seen_same_day, strict=True)
+    ]
+    u = tuple(
+        _settled(share, before, kept, u_floor)
+        for share, before, kept in zip(
+            _level_frequencies(*_counted(randoms), u_base), u_base, kept_u, strict=True
         )
     )
+    m, date_pass, date_m_learned = _m_passes(same_day, namesakes, seen_random, m_base, u)
+    random_pass = _em(randoms, m, u, frozenset(FIELDS), learn_u=True, rate=base.prior)
+    u = tuple(
+        _settled(share, before, kept, u_floor)
+        for share, before, kept in zip(random_pass.u, u_base, kept_u, strict=True)
+    )
+    m, date_pass, date_m_learned = _m_passes(same_day, namesakes, seen_random, m_base, u)
     levels = {
         field: {
             level: LevelParameters(float(m[i][j]), float(u[i][j]))
@@ -301,13 +332,14 @@ def train_model(
     ).hexdigest()[:8]
     description = (
         f"EM on {len(lefts)}{'' if one_list else f' x {len(rights)}'} unlabelled records "
-        f"(seed {seed}): u from {len(randoms)} random pairs; m of every field but the birth "
+        f"(seed {seed}): u from {len(randoms)} random pairs, less the estimated "
+        f"{random_pass.match_rate:.2g} of them the same person; m of every field but the birth "
         f"date from {len(same_day)} pairs born the same day ({date_pass.iterations} "
         f"iterations, converged={date_pass.converged}); "
         + (
             f"m of the birth date from {len(namesakes)} pairs of the same name (m of a "
             f"different date kept from {base.version}); "
-            if date_m is not None
+            if date_m_learned
             else f"m of the birth date kept from {base.version} ({len(namesakes)} pairs of the "
             "same name show too few matches); "
         )
@@ -315,5 +347,11 @@ def train_model(
     )
     model = Model(f"em-{digest}", base.prior, levels, description)
     return TrainingReport(
-        model, len(randoms), len(same_day), date_pass, len(namesakes), date_m is not None
+        model,
+        len(randoms),
+        len(same_day),
+        date_pass,
+        len(namesakes),
+        date_m_learned,
+        random_pass.match_rate,
     )

@@ -248,3 +248,16 @@ def test_same_name_pairs_of_one_list_are_each_pair_once() -> None:
     matcher = Matcher()
     records = [matcher.prepare(person(str(i), "Amina Haddad", "1980-05-01")) for i in range(4)]
     assert len(_same_name_pairs(records, records, one_list=True)) == 6
+
+
+def test_matches_among_the_random_pairs_are_taken_out_of_u() -> None:
+    """Two files of the same 400 persons: one random pair in 400 is the same person, which is
+    most of the random pairs whose names agree exactly. Taken out, u of an exact name falls to
+    the floor the random pairs can show."""
+    records = [r for r in distinct_archive(400, 6) if not r.id.endswith("b")]
+    again = [PersonRecord(f"{r.id}b", r.names, r.sex, r.birth_date) for r in records]
+    pairs = 50_000
+    report = train_model(records, again, seed=5, random_pairs=pairs)
+    assert report.random_match_rate == pytest.approx(1 / len(records), rel=0.5)
+    assert report.model.levels["name"]["exact"].u == pytest.approx(MIN_SEEN / pairs, rel=0.1)
+    assert "of them the same person" in report.model.description
