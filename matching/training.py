@@ -4,7 +4,8 @@ No label is read: the records are compared, never told apart by a truth file.
 
 1. **u** (how often each level occurs between different persons) comes from random pairs of
    records, almost all of them different persons. Almost: when two files share persons, a
-   random pair is the same person about once in as many pairs as a file has records, and for
+   random pair is the same person about once in as many pairs as a file has records (fewer
+   for the duplicates within one file), and for
    the levels strangers hardly ever reach (the same name, the same birth day) those few
    matches are much of what the random pairs show. So once m is known (2, 3), EM over the
    random pairs with m held fixed takes them out of u (`random_match_rate` says how many it
@@ -24,10 +25,11 @@ No label is read: the records are compared, never told apart by a truth file.
    share but not the match rate: one documented belief settles it, the base model's m of a
    wholly `different` date (how often a person's recorded date is someone else's). When the
    namesakes show too few matches, the base model's date m stays.
-4. A level the training pairs show fewer than `MIN_SEEN` times keeps the base model's
-   probability, and no level falls below a floor (`_settled`). For u, a level the same-day
-   pairs show often enough is known to occur in these records, so its rarity among the random
-   pairs is a measurement, not an absence of data: it is learned, floored (`_kept_levels`).
+4. A level no set of training pairs shows `MIN_SEEN` times keeps the base model's m and u,
+   and no level falls below a floor (`_settled`). A level one set shows often is known to
+   occur in these records, so its rarity in the other is a measurement, not an absence of
+   data: it is learned there, floored (`_kept_levels`; names one typo apart, common among the
+   same-day pairs and rare among random ones, get u from the random pairs).
 
 The prior is not estimated. It stays that of the base model, a documented constant, so that a
 probability means the same in every search (the match rate EM finds among blocked pairs
