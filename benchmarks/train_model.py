@@ -9,9 +9,10 @@ it scored worse than the shipped prior model, so it is not shipped; see `benchma
 The records come from the seeded synthetic generator (`benchmarks/synthetic_people.py`) with a
 seed no benchmark uses; only `people.csv` is read, never the truth file the generator also
 writes. Training is `matching.train_model`, the same code as `kintrace model train`: u from
-random pairs, m by EM with u fixed over pairs born the same day, the birth date's own m and the
-prior kept from the shipped model (see `matching/training.py`): the prior is a documented
-constant, not a training result. The same arguments give the same model (and version).
+random pairs (less the matches among them), m by EM with u fixed over pairs born the same day,
+the birth date's own m from pairs of the same name, the prior kept from the shipped model (see
+`matching/training.py`): the prior is a documented constant, not a training result. The same
+arguments give the same model (and version).
 """
 
 from __future__ import annotations

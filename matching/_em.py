@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 SMOOTHING = 1e-6
 
 
@@ -90,11 +91,12 @@ def expectation_maximisation(
     match_rate: float,
     *,
     fix_u: bool = True,
+    fix_m: bool = False,
     active: tuple[bool, ...] | None = None,
     max_iterations: int = 200,
     tolerance: float = 1e-6,
 ) -> EMResult:
-    """Refine m (and u unless fixed) and the match rate until the parameters stop moving.
+    """Refine m and u (each unless fixed) and the match rate until the parameters stop moving.
 
     Fields marked inactive (those the candidate pairs were blocked on, which agree by
     construction) take no part and keep their parameters.
@@ -109,7 +111,7 @@ def expectation_maximisation(
         weights_m = counts * posterior
         weights_u = counts * (1.0 - posterior)
         new_rate = float(weights_m.sum() / counts.sum())
-        new_m = level_frequencies(patterns, weights_m, m, active)
+        new_m = m if fix_m else level_frequencies(patterns, weights_m, m, active)
         new_u = u if fix_u else level_frequencies(patterns, weights_u, u, active)
         change = max(
             abs(new_rate - match_rate),

@@ -3,20 +3,33 @@
 No label is read: the records are compared, never told apart by a truth file.
 
 1. **u** (how often each level occurs between different persons) comes from random pairs of
-   records, almost all of them different persons.
+   records, almost all of them different persons. Almost: when two files share persons, a
+   random pair is the same person about once in as many pairs as a file has records (fewer
+   for the duplicates within one file), and for
+   the levels strangers hardly ever reach (the same name, the same birth day) those few
+   matches are much of what the random pairs show. So once m is known (2, 3), EM over the
+   random pairs with m held fixed takes them out of u (`random_match_rate` says how many it
+   found; the prior stays the documented constant), and m is estimated again with that u.
 2. **m** (how often each level occurs for the same person) comes from expectation-maximisation
    with u held fixed, over the pairs born on the same day (`b:` keys), the birth date itself
    left out (it agrees by construction and would teach EM only itself). Different persons born
    on one day are strangers to each other, so their other fields agree only by chance, as EM
    assumes. That gives m of the name and of every other field.
-3. m of the **birth date** stays the base model's: a documented belief about how dates are
-   recorded. Learning it needs pairs blocked on the name, and different persons sharing a name
-   are often kin (siblings, cousins): their father's name, places and nationality agree far
-   more often than between strangers, and their given names carry their sex, so EM takes kin
-   for the same person (on the synthetic archive it learned that a different birth date is
-   almost no evidence). With the date alone active, EM cannot tell m from the match rate.
-4. A level the training pairs show fewer than `MIN_SEEN` times keeps the base model's
-   probability, and no level falls below a floor (`_settled`).
+3. m of the **birth date** comes from the pairs whose names agree exactly (`_same_name_pairs`),
+   the date alone compared (`date_m_from_namesakes`). Different persons sharing a name are
+   often kin (siblings, cousins): their father's name, places and nationality agree far more
+   often than between strangers, and their given names carry their sex, so EM over all fields
+   takes kin for the same person (on the synthetic archive it learned that a different birth
+   date is almost no evidence). Kin are born on different days, though, so the date alone
+   tells them apart as it tells strangers. With the date alone, the data fix each level's
+   share but not the match rate: one documented belief settles it, the base model's m of a
+   wholly `different` date (how often a person's recorded date is someone else's). When the
+   namesakes show too few matches, the base model's date m stays.
+4. A level no set of training pairs shows `MIN_SEEN` times keeps the base model's m and u,
+   and no level falls below a floor (`_settled`). A level one set shows often is known to
+   occur in these records, so its rarity in the other is a measurement, not an absence of
+   data: it is learned there, floored (`_kept_levels`; names one typo apart, common among the
+   same-day pairs and rare among random ones, get u from the random pairs).
 
 The prior is not estimated. It stays that of the base model, a documented constant, so that a
 probability means the same in every search (the match rate EM finds among blocked pairs
@@ -36,6 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching._em import (
+    BoolArray,
     EMResult,
     FloatArray,
     IntArray,
@@ -54,6 +68,8 @@ M_FLOOR = 0.005
 MIN_SEEN = 20
 RANDOM_PAIRS = 200_000
 DATE_BLOCKED_LEARNS = frozenset(FIELDS) - {"birth_date"}
+DATE_DIFFERENT = LADDERS["birth_date"].index("different")
+MAX_NAMESAKES = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +80,9 @@ class TrainingReport:
     random_pairs: int
     date_blocked_pairs: int
     date_pass: EMResult
+    same_name_pairs: int = 0
+    date_m_learned: bool = False
+    random_match_rate: float = 0.0
 
 
 def comparison_pattern(left: PreparedRecord, right: PreparedRecord) -> tuple[int, ...]:
@@ -120,6 +139,60 @@ def _same_day_pairs(
     return found
 
 
+def _name_keys(record: PreparedRecord) -> set[tuple[str, ...]]:
+    """Each of a record's names as the sorted identities of its parts."""
+    return {tuple(sorted(token.identity for token in name.tokens)) for name in record.names}
+
+
+def _same_name_pairs(
+    left: Sequence[PreparedRecord], right: Sequence[PreparedRecord], one_list: bool
+) -> list[tuple[int, ...]]:
+    """Patterns of the pairs whose names agree exactly (name level `exact`), each pair once.
+
+    A name borne by more than `MAX_NAMESAKES` records on a side is left out: its pairs are
+    almost all different persons, many to compare for little more to learn.
+    """
+    by_name: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    for position, record in enumerate(right):
+        for key in _name_keys(record):
+            by_name[key].append(position)
+    found: set[tuple[int, int]] = set()
+    for position, record in enumerate(left):
+        for key in _name_keys(record):
+            others = by_name.get(key, [])
+            if len(others) <= MAX_NAMESAKES:
+                found.update(
+                    (position, other) for other in others if not one_list or other > position
+                )
+    patterns = (comparison_pattern(left[a], right[b]) for a, b in sorted(found))
+    return [pattern for pattern in patterns if pattern[0] == 0]
+
+
+def date_m_from_namesakes(
+    counts: FloatArray, u: FloatArray, base: FloatArray, different: int
+) -> FloatArray | None:
+    """m of the birth-date levels from how often pairs with the same name reach each level
+    (`counts`), given u and the base model's m of the `different` level (index `different`).
+
+    The namesakes are a mixture: a share `rate` of them the same person (dates on m), the rest
+    different persons (dates on u), so `p = rate * m + (1 - rate) * u` for every level. With m
+    of `different` known, that level gives the rate, and the rate every other level's m (never
+    below 0; the floors come later, in `_settled`). None when the pairs show fewer than
+    `MIN_SEEN` matches, or no more wholly different dates than a match would.
+    """
+    total = float(counts.sum())
+    if total <= 0 or u[different] <= base[different]:
+        return None
+    shares = counts / total
+    rate = min((u[different] - shares[different]) / (u[different] - base[different]), 1.0)
+    if rate * total < MIN_SEEN:
+        return None
+    m = np.maximum(shares - (1.0 - rate) * u, 0.0) / rate
+    m[different] = base[different]
+    result: FloatArray = m / m.sum()
+    return result
+
+
 def _tables(model: Model, which: str) -> tuple[FloatArray, ...]:
     return tuple(
         np.array([getattr(model.levels[field][level], which) for level in LADDERS[field]])
@@ -132,10 +205,42 @@ def _em(
     m: tuple[FloatArray, ...],
     u: tuple[FloatArray, ...],
     learns: frozenset[str],
+    *,
+    learn_u: bool = False,
+    rate: float = 0.1,
 ) -> EMResult:
+    """EM over `pairs` with the fields of `learns` active: m learned with u fixed, or
+    (`learn_u`) u learned with m fixed."""
     patterns, counts = _counted(pairs)
     active = tuple(field in learns for field in FIELDS)
-    return expectation_maximisation(patterns, counts, m, u, 0.1, active=active)
+    return expectation_maximisation(
+        patterns, counts, m, u, rate, active=active, fix_u=not learn_u, fix_m=learn_u
+    )
+
+
+def _m_passes(
+    same_day: Sequence[tuple[int, ...]],
+    namesakes: Sequence[tuple[int, ...]],
+    seen_random: tuple[FloatArray, ...],
+    m_base: tuple[FloatArray, ...],
+    u: tuple[FloatArray, ...],
+) -> tuple[tuple[FloatArray, ...], EMResult, bool]:
+    """m of every field but the birth date by EM over the same-day pairs, m of the birth date
+    from the namesakes (or the base model's), settled; the EM result; whether the date's m
+    was learned."""
+    date_pass = _em(same_day, m_base, u, DATE_BLOCKED_LEARNS)
+    learned = list(date_pass.m)
+    seen_m = list(_seen(same_day))
+    date = FIELDS.index("birth_date")
+    counts = _seen(namesakes)[date]
+    date_m = date_m_from_namesakes(counts, u[date], m_base[date], DATE_DIFFERENT)
+    if date_m is not None:
+        learned[date], seen_m[date] = date_m, counts
+    m = tuple(
+        _settled(share, before, _kept_levels(seen, elsewhere), M_FLOOR)
+        for share, before, seen, elsewhere in zip(learned, m_base, seen_m, seen_random, strict=True)
+    )
+    return m, date_pass, date_m is not None
 
 
 def _seen(pairs: Sequence[tuple[int, ...]]) -> tuple[FloatArray, ...]:
@@ -143,14 +248,29 @@ def _seen(pairs: Sequence[tuple[int, ...]]) -> tuple[FloatArray, ...]:
     return level_counts(*_counted(pairs), tuple(len(LADDERS[field]) for field in FIELDS))
 
 
-def _settled(learned: FloatArray, base: FloatArray, seen: FloatArray, floor: float) -> FloatArray:
-    """A field's learned shares where the data showed each level at least `MIN_SEEN` times;
-    a level seen less keeps the base model's probability (training records without vague
-    dates say nothing of how often vague dates overlap), and the learned levels share the
-    rest of the mass. Then no level below `floor`: for m, `M_FLOOR`, as the few hundred
-    matches among the pairs cannot prove a level rarer than about one in two hundred; for u,
-    `MIN_SEEN` out of the random pairs."""
-    kept = seen < MIN_SEEN
+def _kept_levels(seen: FloatArray, seen_elsewhere: FloatArray | None = None) -> BoolArray:
+    """The levels that keep the base model's probability: those seen fewer than `MIN_SEEN`
+    times by the pairs the parameter is estimated on and (when given) by other pairs of the
+    same records.
+
+    Training records without vague dates say nothing of how often vague dates overlap, so such
+    a level keeps its base m and u, and their ratio. But a level the same-day pairs show often
+    (names one typo apart, say) occurs in these records: that the random pairs show it rarely
+    measures how rarely strangers reach it. Keeping the base u there (a guess for other data)
+    would overrule the measurement by a factor of ten or more and leave the level's evidence
+    too weak; the floor of `_settled` bounds it from below instead.
+    """
+    kept: BoolArray = seen < MIN_SEEN
+    if seen_elsewhere is not None:
+        kept &= seen_elsewhere < MIN_SEEN
+    return kept
+
+
+def _settled(learned: FloatArray, base: FloatArray, kept: BoolArray, floor: float) -> FloatArray:
+    """A field's learned shares, but the `kept` levels (`_kept_levels`) keep the base model's
+    probability, and the learned levels share the rest of the mass. Then no level below
+    `floor`: for m, `M_FLOOR`, as the few hundred matches among the pairs cannot prove a level
+    rarer than about one in two hundred; for u, `MIN_SEEN` out of the random pairs."""
     shares = np.where(kept, base, 0.0)
     rest = learned * ~kept
     if rest.sum() > 0:
@@ -177,20 +297,28 @@ def train_model(
     rights = lefts if right is None else [matcher.prepare(record) for record in right]
     one_list = right is None
     randoms = _random_pairs(lefts, rights, random_pairs, seed)
-    u_base = _tables(base, "u")
+    same_day = _same_day_pairs(lefts, rights, one_list)
+    namesakes = _same_name_pairs(lefts, rights, one_list)
+    u_floor = MIN_SEEN / max(len(randoms), 1)
+    u_base, m_base = _tables(base, "u"), _tables(base, "m")
+    seen_random, seen_same_day = _seen(randoms), _seen(same_day)
+    kept_u = [
+        _kept_levels(seen, elsewhere)
+        for seen, elsewhere in zip(seen_random, seen_same_day, strict=True)
+    ]
     u = tuple(
-        _settled(share, before, seen, MIN_SEEN / max(len(randoms), 1))
-        for share, before, seen in zip(
-            _level_frequencies(*_counted(randoms), u_base), u_base, _seen(randoms), strict=True
+        _settled(share, before, kept, u_floor)
+        for share, before, kept in zip(
+            _level_frequencies(*_counted(randoms), u_base), u_base, kept_u, strict=True
         )
     )
-    same_day = _same_day_pairs(lefts, rights, one_list)
-    m_base = _tables(base, "m")
-    date_pass = _em(same_day, m_base, u, DATE_BLOCKED_LEARNS)
-    m = tuple(
-        _settled(share, before, seen, M_FLOOR)
-        for share, before, seen in zip(date_pass.m, m_base, _seen(same_day), strict=True)
+    m, date_pass, date_m_learned = _m_passes(same_day, namesakes, seen_random, m_base, u)
+    random_pass = _em(randoms, m, u, frozenset(FIELDS), learn_u=True, rate=base.prior)
+    u = tuple(
+        _settled(share, before, kept, u_floor)
+        for share, before, kept in zip(random_pass.u, u_base, kept_u, strict=True)
     )
+    m, date_pass, date_m_learned = _m_passes(same_day, namesakes, seen_random, m_base, u)
     levels = {
         field: {
             level: LevelParameters(float(m[i][j]), float(u[i][j]))
@@ -206,10 +334,26 @@ def train_model(
     ).hexdigest()[:8]
     description = (
         f"EM on {len(lefts)}{'' if one_list else f' x {len(rights)}'} unlabelled records "
-        f"(seed {seed}): u from {len(randoms)} random pairs; m of every field but the birth "
+        f"(seed {seed}): u from {len(randoms)} random pairs, less the estimated "
+        f"{random_pass.match_rate:.2g} of them the same person; m of every field but the birth "
         f"date from {len(same_day)} pairs born the same day ({date_pass.iterations} "
-        f"iterations, converged={date_pass.converged}); m of the birth date and the prior kept "
-        f"from {base.version}."
+        f"iterations, converged={date_pass.converged}); "
+        + (
+            f"m of the birth date from {len(namesakes)} pairs of the same name (m of a "
+            f"different date kept from {base.version}); "
+            if date_m_learned
+            else f"m of the birth date kept from {base.version} ({len(namesakes)} pairs of the "
+            "same name show too few matches); "
+        )
+        + f"the prior kept from {base.version}."
     )
     model = Model(f"em-{digest}", base.prior, levels, description)
-    return TrainingReport(model, len(randoms), len(same_day), date_pass)
+    return TrainingReport(
+        model,
+        len(randoms),
+        len(same_day),
+        date_pass,
+        len(namesakes),
+        date_m_learned,
+        random_pass.match_rate,
+    )

@@ -54,3 +54,17 @@ def test_inactive_and_unobserved_fields_keep_their_parameters():
     assert np.array_equal(result.m[1], start_m[1])
     assert np.array_equal(result.m[2], start_m[2])
     assert not np.array_equal(result.m[0], start_m[0])
+
+
+def test_em_recovers_u_and_the_match_rate_with_m_fixed():
+    """How random pairs are cleaned of the few matches among them: m known, u learned."""
+    patterns, counts = sample(200_000, seed=3)
+    start_u = (np.array([0.2, 0.3, 0.5]), np.array([0.2, 0.3, 0.5]), np.array([0.6, 0.4]))
+    result = expectation_maximisation(
+        patterns, counts, TRUE_M, start_u, 0.3, fix_u=False, fix_m=True
+    )
+    assert result.converged
+    assert abs(result.match_rate - RATE) < 0.01
+    assert all(np.array_equal(a, b) for a, b in zip(result.m, TRUE_M, strict=True))
+    for estimated, true in zip(result.u, TRUE_U, strict=True):
+        assert np.abs(estimated - true).max() < 0.01
