@@ -53,6 +53,8 @@ that reads the same outranks a namesake, and a birth year decades off outranks a
 
 NO_YEAR = -1
 CHUNK_ROWS = 5_000_000
+SCORE_TOP = NAME_WEIGHT + 4.0
+SCORE_STEP = 1e-4
 
 
 class BulkRecords:
@@ -160,7 +162,13 @@ def _block_pairs(owner: IntArray, bounds: IntArray, count: int) -> IntArray:
     a, b = owner[first], owner[first + 1 + step]
     low, high = np.minimum(a, b), np.maximum(a, b)
     distinct = low != high
-    return np.unique(low[distinct] * np.int64(count) + high[distinct])
+    return _distinct(low[distinct] * np.int64(count) + high[distinct])
+
+
+def _distinct(values: IntArray) -> IntArray:
+    """The distinct values, sorted (a sort beats NumPy's hashing unique on these sizes)."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
 
 
 class _PreRanking:
@@ -195,9 +203,16 @@ Partners = tuple[IntArray, IntArray, FloatArray]
 
 def _best_partners(rows: Partners, per_record: int) -> Partners:
     """Each record's best `per_record` partners among the rows (a pair met twice counts
-    once); ties go to the partner that comes first."""
+    once); scores within `SCORE_STEP` of each other tie, and ties go to the partner that
+    comes first."""
     record, partner, score = rows
-    order = np.lexsort((partner, -score, record))
+    count = int(max(record.max(initial=0), partner.max(initial=0))) + 1
+    steps = np.round((SCORE_TOP - score) / SCORE_STEP).astype(np.int64)
+    levels = int(steps.max(initial=0)) + 1
+    if count * count * levels < 2**62:  # one key to sort on: record, then score, then partner
+        order = np.argsort((record * levels + steps) * count + partner)
+    else:
+        order = np.lexsort((partner, steps, record))
     record, partner, score = record[order], partner[order], score[order]
     repeated = np.r_[False, (record[1:] == record[:-1]) & (partner[1:] == partner[:-1])]
     record, partner, score = record[~repeated], partner[~repeated], score[~repeated]
@@ -205,6 +220,12 @@ def _best_partners(rows: Partners, per_record: int) -> Partners:
     rank = np.arange(len(record)) - np.repeat(starts, np.diff(np.r_[starts, len(record)]))
     best = rank < per_record
     return record[best], partner[best], score[best]
+
+
+def _merged(parts: list[Partners], per_record: int) -> Partners:
+    """Each record's best partners over several chunks' best."""
+    rows = tuple(np.concatenate([part[i] for part in parts]) for i in range(3))
+    return _best_partners((rows[0], rows[1], rows[2]), per_record)
 
 
 def _block_chunks(bounds: IntArray, rows: int) -> Iterator[IntArray]:
@@ -233,13 +254,18 @@ def candidate_pairs(
         return empty, empty
     ranking = _PreRanking(records)
     owner, bounds = _blocks(records, max_block)
-    best: Partners = (empty, empty, np.empty(0, dtype=np.float64))
+    kept: list[Partners] = []
+    held, limit = 0, 4 * count * per_record
     for chunk in _block_chunks(bounds, chunk_rows):
         pairs = _block_pairs(owner, chunk, count)
         a, b = pairs // count, pairs % count
         score = ranking.score(a, b)
-        rows = (np.r_[best[0], a, b], np.r_[best[1], b, a], np.r_[best[2], score, score])
-        best = _best_partners(rows, per_record)
+        kept.append(_best_partners((np.r_[a, b], np.r_[b, a], np.r_[score, score]), per_record))
+        held += len(kept[-1][0])
+        if held > limit:  # each chunk's best are few, but a record may be in many chunks
+            kept = [_merged(kept, per_record)]
+            held = len(kept[0][0])
+    best = _merged(kept, per_record) if kept else (empty, empty, np.empty(0))
     record, partner, _ = best
-    pairs = np.unique(np.minimum(record, partner) * count + np.maximum(record, partner))
+    pairs = _distinct(np.minimum(record, partner) * count + np.maximum(record, partner))
     return pairs // count, pairs % count
