@@ -9,10 +9,10 @@ instead, in three steps:
    file: two name parts of one name together (any two, unordered, through their variant
    class or phonetic codes; not the codes' three-letter prefixes, whose pairs made half the
    blocks' pairs at 100,000 records and found no more twins), so a swapped order, a spelling
-   variant or a romanised twin still meets; a part's typo key with a narrow birth year (a typo in one part
-   and a changed script in the other); a part's key with the full birth date (a name recorded
-   beyond recognition but for one part); the keys of a one-part name with the birth year
-   (alone when there is none).
+   variant or a romanised twin still meets; a part's typo key with a narrow birth year (a
+   typo in one part and a changed script in the other); a part's key with the full birth
+   date (a name recorded beyond recognition but for one part); the keys of a one-part name
+   with the birth year (alone when there is none).
 2. **Blocks**: records sharing a compound key are candidate pairs, unless more than
    `max_block` records share it (a very common pair of names is too common to block on; the
    rarer keys of the same records still meet).
