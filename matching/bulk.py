@@ -9,10 +9,12 @@ instead, in three steps:
    file: two name parts of one name together (any two, unordered, through their variant
    class or phonetic codes; not the codes' three-letter prefixes, whose pairs made half the
    blocks' pairs at 100,000 records and found no more twins), so a swapped order, a spelling
-   variant or a romanised twin still meets; a part's typo key with a narrow birth year (a
-   typo in one part and a changed script in the other); a part's key with the full birth
-   date (a name recorded beyond recognition but for one part); the keys of a one-part name
-   with the birth year (alone when there is none).
+   variant or a romanised twin still meets, and each such pair also with a two-year span of
+   the birth years (`_year_spans`), which keeps the pairs of common names in small blocks;
+   a part's typo key with a narrow birth year (a typo in one part and a changed script in
+   the other); a part's key with the full birth date (a name recorded beyond recognition but
+   for one part); the keys of a one-part name with the birth year (alone when there is
+   none).
 2. **Blocks**: records sharing a compound key are candidate pairs, unless more than
    `max_block` records share it (a very common pair of names is too common to block on; the
    rarer keys of the same records still meet).
@@ -97,16 +99,32 @@ def _name_slots(prepared: PreparedRecord) -> Iterator[list[frozenset[str]]]:
         offset += size
 
 
+def _year_spans(years: range | None) -> set[tuple[str, int]]:
+    """Two-year spans covering the birth years, each year in two (one starting on an even
+    year, one on an odd): two records born at most a year apart share a span. A common pair of
+    names blocks too many records to be kept in a large file; with the span it blocks a few
+    dozen, and a birth year off by one still meets."""
+    if years is None:
+        return set()
+    return {("e", year // 2) for year in years} | {("o", (year + 1) // 2) for year in years}
+
+
 def compound_keys(prepared: PreparedRecord) -> tuple[int, ...]:
     """The record's compound keys (see the module docstring), as 64-bit hashes."""
     keys: set[int] = set()
     years = _narrow(_birth_years(prepared.record))
     day = _birth_day(prepared.record)
+    spans = _year_spans(years)
     for slots in _name_slots(prepared):
         for left, right in itertools.combinations(slots, 2):
             for x in left:
-                if x[0] != "q":
-                    keys.update(hash((x, y) if x < y else (y, x)) for y in right if y[0] != "q")
+                if x[0] == "q":
+                    continue
+                for y in right:
+                    if y[0] != "q":
+                        pair = (x, y) if x < y else (y, x)
+                        keys.add(hash(pair))
+                        keys.update(hash((pair, span)) for span in spans)
         if len(slots) == 1:
             keys.update(hash(("1", x, year)) for x in slots[0] for year in years or (None,))
     if years is not None:
