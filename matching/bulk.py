@@ -47,7 +47,7 @@ from matching.names import name_blocking_keys, token_typo_keys
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-MAX_BLOCK = 200
+MAX_BLOCK = 30
 PER_RECORD = 5
 NAME_WEIGHT = 8.0
 """Weight of the name similarity (0 to 1) in the pre-ranking, against the birth-year terms
