@@ -22,6 +22,7 @@ from matching.blocking import (
     lookup_plan,
     rank_weight,
 )
+from matching.bulk import BULK_CANDIDATES, BulkRecords, candidate_pairs
 from matching.calibration import Calibration, fit_calibration, identity_calibration, log_loss
 from matching.dates import (
     DEFAULT_UNCERTAINTY_YEARS,
@@ -48,10 +49,12 @@ from matching.scoring import (
 from matching.training import TrainingReport, train_model
 
 __all__ = [
+    "BULK_CANDIDATES",
     "DEFAULT_REVIEW_THRESHOLD",
     "SEED_KINDS",
     "DEFAULT_UNCERTAINTY_YEARS",
     "Calendar",
+    "BulkRecords",
     "Calibration",
     "Comparison",
     "DateComparison",
@@ -69,6 +72,7 @@ __all__ = [
     "Script",
     "TrainingReport",
     "blocking_keys",
+    "candidate_pairs",
     "compare_dates",
     "date_bounds",
     "default_model",

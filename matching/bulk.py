@@ -48,7 +48,7 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 MAX_BLOCK = 30
-PER_RECORD = 5
+BULK_CANDIDATES = 5
 NAME_WEIGHT = 8.0
 """Weight of the name similarity (0 to 1) in the pre-ranking, against the birth-year terms
 of `_year_terms` (+4 same day, +2 same year, +0.5 a year apart, -4 further apart): a name
@@ -263,7 +263,7 @@ def candidate_pairs(
     records: BulkRecords,
     *,
     max_block: int = MAX_BLOCK,
-    per_record: int = PER_RECORD,
+    per_record: int = BULK_CANDIDATES,
     chunk_rows: int = CHUNK_ROWS,
 ) -> tuple[IntArray, IntArray]:
     """The candidate pairs of a file, as two arrays of positions (low < high), ordered: the

@@ -14,8 +14,14 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from matching import DEFAULT_REVIEW_THRESHOLD, Matcher, Model, load_model, train_model
-from matching.bulk import PER_RECORD
+from matching import (
+    BULK_CANDIDATES,
+    DEFAULT_REVIEW_THRESHOLD,
+    Matcher,
+    Model,
+    load_model,
+    train_model,
+)
 from service.linkage import run
 from service.linkage.csvfile import ReadResult, UnreadableFile, read_records, write_pairs
 
@@ -147,7 +153,7 @@ def dedupe_command(
             help="Partners each record keeps from blocking's pre-ranking for the engine to score "
             "(a pair is scored when either record kept it).",
         ),
-    ] = PER_RECORD,
+    ] = BULK_CANDIDATES,
     jobs: Annotated[
         int | None, typer.Option(min=1, help="Scoring processes (default: one per core).")
     ] = None,

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
-from matching import Comparison, KeyIndex, Matcher, PersonRecord, blocking_keys, lookup_plan
-from matching.bulk import PER_RECORD, BulkRecords, candidate_pairs
+from matching import (
+    BULK_CANDIDATES,
+    BulkRecords,
+    Comparison,
+    KeyIndex,
+    Matcher,
+    PersonRecord,
+    blocking_keys,
+    candidate_pairs,
+    lookup_plan,
+)
 from service.linkage.scoring import score_pairs
 
 Progress = Callable[[int], None]
@@ -46,7 +55,7 @@ def dedupe(
     *,
     threshold: float,
     top: int | None,
-    candidates: int = PER_RECORD,
+    candidates: int = BULK_CANDIDATES,
     jobs: int = 1,
     progress: Progress = lambda _: None,
     stage: Stage = lambda _label, _total: None,
