@@ -50,9 +50,10 @@ FloatArray = npt.NDArray[np.float64]
 MAX_BLOCK = 30
 BULK_CANDIDATES = 5
 NAME_WEIGHT = 8.0
-"""Weight of the name similarity (0 to 1) in the pre-ranking, against the birth-year terms
-of `_year_terms` (+4 same day, +2 same year, +0.5 a year apart, -4 further apart): a name
-that reads the same outranks a namesake, and a birth year decades off outranks a close name."""
+"""Weight of the name similarity (0 to 1) in the pre-ranking, against the birth-year terms of
+`_PreRanking.year_terms` (+4 same day, +2 same year, +0.5 a year apart, -4 further apart): a
+name that reads the same outranks a namesake, and a birth year decades off outranks a close
+name."""
 
 NO_YEAR = -1
 CHUNK_ROWS = 5_000_000
