@@ -178,16 +178,17 @@ def lookup_plan(record: PersonRecord | PreparedRecord) -> dict[str, int]:
     decides the order in which a lookup sums its weights.
     """
     prepared = record if isinstance(record, PreparedRecord) else prepare(record)
+    slots = _token_slots(prepared)
     slot_of: dict[str, int] = {}
-    for slot, (plain_keys, typo_keys) in enumerate(_token_slots(prepared)):
+    for slot, (plain_keys, typo_keys) in enumerate(slots):
         for key in plain_keys:
             slot_of.setdefault(key, slot)
         for key in typo_keys:
             slot_of.setdefault(key, slot)
-    father = _slot_count(prepared)
-    birth = father + 1
+    father, birth = len(slots), len(slots) + 1
     plain, typo = _name_keys(prepared)
-    narrow = _narrow(_birth_years(prepared.record))
+    years = _birth_years(prepared.record)
+    narrow = _narrow(years)
     beside = () if narrow is None else tuple(range(narrow.start - 1, narrow.stop + 1))
     plan: dict[str, int] = {}
     for base in plain | typo:
@@ -198,16 +199,11 @@ def lookup_plan(record: PersonRecord | PreparedRecord) -> dict[str, int]:
     if prepared.father is not None:
         for key in name_blocking_keys(prepared.father):
             plan[f"f:{key}"] = father
-    for key in _year_keys(_birth_years(prepared.record)):
+    for key in _year_keys(years):
         plan[key] = birth
     for key in _day_keys(_birth_day(prepared.record), swapped=True):
         plan[key] = birth
     return {key: plan[key] for key in sorted(plan)}
-
-
-def _slot_count(prepared: PreparedRecord) -> int:
-    """How many name slots a probe has: the content parts and compounds of all its names."""
-    return sum(len(name.parts) + len(name.compounds) for name in prepared.names)
 
 
 def rank_weight(postings: int, cap: int) -> float:

@@ -1,4 +1,4 @@
-"""Bulk blocking: the candidate pairs of a whole file at once, for dedupe and link.
+"""Bulk blocking: the candidate pairs of a whole file at once, for `kintrace dedupe`.
 
 The service finds one probe's candidates by looking its keys up in an index and ranking every
 record they reach (`lookup_plan`, `KeyIndex`). That costs the sum of the keys' postings per
@@ -79,15 +79,16 @@ class BulkRecords:
 
     def add(self, prepared: PreparedRecord) -> None:
         """Append a prepared record (its position is the count of records added before it)."""
-        keys = compound_keys(prepared)
+        years = _birth_years(prepared.record)
+        day = _birth_day(prepared.record)
+        ordinal = 0 if day is None else day.toordinal()
+        keys = _compound_keys(prepared, _narrow(years), ordinal)
         self.keys.extend(keys)
         self.key_counts.append(len(keys))
         self.names.append(_sorted_name(prepared))
-        years = _birth_years(prepared.record)
         self.first_years.append(NO_YEAR if years is None else years.start)
         self.last_years.append(NO_YEAR if years is None else years.stop - 1)
-        day = _birth_day(prepared.record)
-        self.days.append(0 if day is None else day.toordinal())
+        self.days.append(ordinal)
 
 
 def _name_slots(prepared: PreparedRecord) -> Iterator[list[frozenset[str]]]:
@@ -110,22 +111,19 @@ def _year_spans(years: range | None) -> set[tuple[str, int]]:
     return {("e", year // 2) for year in years} | {("o", (year + 1) // 2) for year in years}
 
 
-def compound_keys(prepared: PreparedRecord) -> tuple[int, ...]:
-    """The record's compound keys (see the module docstring), as 64-bit hashes."""
+def _compound_keys(prepared: PreparedRecord, years: range | None, day: int) -> tuple[int, ...]:
+    """The record's compound keys (see the module docstring), as 64-bit hashes, given its
+    narrow birth years and its birth day's ordinal (0 when not known to the day)."""
     keys: set[int] = set()
-    years = _narrow(_birth_years(prepared.record))
-    day = _birth_day(prepared.record)
     spans = _year_spans(years)
     for slots in _name_slots(prepared):
-        for left, right in itertools.combinations(slots, 2):
+        paired = [[key for key in slot if not key.startswith("q:")] for slot in slots]
+        for left, right in itertools.combinations(paired, 2):
             for x in left:
-                if x[0] == "q":
-                    continue
                 for y in right:
-                    if y[0] != "q":
-                        pair = (x, y) if x < y else (y, x)
-                        keys.add(hash(pair))
-                        keys.update(hash((pair, span)) for span in spans)
+                    pair = (x, y) if x < y else (y, x)
+                    keys.add(hash(pair))
+                    keys.update(hash((pair, span)) for span in spans)
         if len(slots) == 1:
             keys.update(hash(("1", x, year)) for x in slots[0] for year in years or (None,))
     if years is not None:
@@ -133,9 +131,9 @@ def compound_keys(prepared: PreparedRecord) -> tuple[int, ...]:
             for part in name.parts:
                 typo = token_typo_keys(part.token)
                 keys.update(hash(("t", key, year)) for key in typo for year in years)
-    if day is not None:
+    if day:
         plain = {key for name in prepared.names for key in name_blocking_keys(name)}
-        keys.update(hash(("d", key, day.toordinal())) for key in plain)
+        keys.update(hash(("d", key, day)) for key in plain)
     return tuple(keys)
 
 

@@ -8,9 +8,10 @@ pairs at or above the threshold.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -58,23 +59,20 @@ def score_pairs(
     global _shared
     chunks = [(start, min(start + CHUNK, len(lows))) for start in range(0, len(lows), CHUNK)]
     _shared = (prepared, lows, highs, matcher, threshold)
+    kept: list[Scored] = []
     try:
-        if jobs <= 1 or len(chunks) <= 1:
-            results = []
-            for chunk in chunks:
-                results.append(_score_chunk(chunk))
-                progress(chunk[1] - chunk[0])
-        else:
-            context = multiprocessing.get_context("fork")
-            # Objects made so far are left out of the collector's passes, so the forked
-            # processes do not touch (and copy) the pages of every prepared record for it.
-            gc.freeze()
-            with context.Pool(processes=jobs) as pool:
-                results = []
-                for chunk, result in zip(chunks, pool.imap(_score_chunk, chunks), strict=True):
-                    results.append(result)
-                    progress(chunk[1] - chunk[0])
+        with contextlib.ExitStack() as stack:
+            scored: Iterator[list[Scored]] = map(_score_chunk, chunks)
+            if jobs > 1 and len(chunks) > 1:
+                # Objects made so far are left out of the collector's passes, so the forked
+                # processes do not touch (and copy) the pages of every prepared record for it.
+                gc.freeze()
+                stack.callback(gc.unfreeze)
+                pool = stack.enter_context(multiprocessing.get_context("fork").Pool(jobs))
+                scored = pool.imap(_score_chunk, chunks)
+            for (start, stop), result in zip(chunks, scored, strict=True):
+                kept.extend(result)
+                progress(stop - start)
     finally:
         _shared = None
-        gc.unfreeze()
-    return [item for result in results for item in result]
+    return kept
