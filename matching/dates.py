@@ -539,7 +539,9 @@ class DateLevel(enum.StrEnum):
     DAY_MONTH_SWAPPED = "day_month_swapped"
     SAME_YEAR_MONTH = "same_year_month"
     SAME_YEAR = "same_year"
+    OFF_BY_ONE_YEAR_SAME_DAY = "off_by_one_year_same_day"
     WITHIN_UNCERTAINTY = "within_uncertainty"
+    SAME_YEAR_OTHER_DATE = "same_year_other_date"
     OFF_BY_ONE_YEAR = "off_by_one_year"
     YEAR_TYPO = "year_typo"
     DIFFERENT = "different"
@@ -547,7 +549,7 @@ class DateLevel(enum.StrEnum):
 
     @property
     def rank(self) -> int:
-        """Position on the ladder: 0 for EXACT, 8 for MISSING."""
+        """Position on the ladder: 0 for EXACT, 10 for MISSING."""
         return list(DateLevel).index(self)
 
 
@@ -569,13 +571,18 @@ def compare_dates(left: FuzzyDate, right: FuzzyDate) -> DateComparison:
     """Place two dates on the `DateLevel` ladder; symmetric in its arguments.
 
     Dates in one calendar are compared as recorded, others through `to_gregorian`. Levels are
-    judged on the information both sides have: 1990 against 1990-03-07 is SAME_YEAR. The
-    day-level rungs (EXACT to SAME_YEAR) need two precise values; when either side is
-    approximate or an age, what counts is whether the years each allows overlap
-    (WITHIN_UNCERTAINTY), are one year apart (OFF_BY_ONE_YEAR) or further (DIFFERENT); two
-    precise dates on the same day and month whose years are one typo apart are YEAR_TYPO. A
-    precise first day of the year is also read as its year alone (a registry placeholder), and
-    the better verdict kept.
+    judged on the information both sides have: 1990 against 1990-03-07 is SAME_YEAR, since
+    nothing contradicts it, while 1990-03-07 against 1990-11-20 is SAME_YEAR_OTHER_DATE: the
+    month both give differs. That split matters because in a large archive namesakes born in
+    the same year are common and a true pair rarely has two full dates that disagree, whereas
+    a date known only by its year is ordinary. The same holds a year apart: the same day and
+    month with years one apart (a year misremembered or converted) is OFF_BY_ONE_YEAR_SAME_DAY,
+    any other pair of years one apart OFF_BY_ONE_YEAR. The day-level rungs need two precise
+    values; when either side is approximate or an age, what counts is whether the years each
+    allows overlap (WITHIN_UNCERTAINTY), are one year apart (OFF_BY_ONE_YEAR) or further
+    (DIFFERENT); two precise dates on the same day and month whose years are one typo apart are
+    YEAR_TYPO. A precise first day of the year is also read as its year alone (a registry
+    placeholder), and the better verdict kept.
     """
     if is_empty(left) or is_empty(right):
         return DateComparison(DateLevel.MISSING, None, "no date on one side or both")
@@ -624,17 +631,22 @@ def _where(calendar: Calendar | None) -> str:
 
 
 def _precise_level(a: FuzzyDate, b: FuzzyDate, difference: int) -> tuple[DateLevel, str]:
+    both_days = a.day is not None and b.day is not None
     if difference == 0:
         if a.month is not None and a.month == b.month:
             if a.day is not None and a.day == b.day:
                 return DateLevel.EXACT, "same day"
-            if a.day is not None and b.day is not None:
-                return DateLevel.SAME_YEAR_MONTH, "same year and month, different days"
+            if both_days:
+                return DateLevel.SAME_YEAR_OTHER_DATE, "same year and month, different days"
             return DateLevel.SAME_YEAR_MONTH, "same year and month"
-        if a.day is not None and b.day is not None and (a.month, a.day) == (b.day, b.month):
+        if both_days and (a.month, a.day) == (b.day, b.month):
             return DateLevel.DAY_MONTH_SWAPPED, "same year, day and month swapped"
+        if a.month is not None and b.month is not None:
+            return DateLevel.SAME_YEAR_OTHER_DATE, "same year, different months"
         return DateLevel.SAME_YEAR, "same year"
     if difference == 1:
+        if both_days and (a.month, a.day) == (b.month, b.day):
+            return DateLevel.OFF_BY_ONE_YEAR_SAME_DAY, "same day and month, years one apart"
         return DateLevel.OFF_BY_ONE_YEAR, "years one apart"
     assert a.year is not None and b.year is not None
     if (a.month, a.day) == (b.month, b.day) and a.day is not None and _one_typo(a.year, b.year):

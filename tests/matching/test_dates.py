@@ -269,15 +269,19 @@ COMPARISON_CASES = [
     ("ethiopian:1982-13-02", "1990-09-07", L.EXACT, 0),
     ("1990-03-07", "1990-07-03", L.DAY_MONTH_SWAPPED, 0),
     ("ethiopian:1982-03-07", "ethiopian:1982-07-03", L.DAY_MONTH_SWAPPED, 0),
-    ("1990-03-07", "1990-03-20", L.SAME_YEAR_MONTH, 0),
     ("1990-03", "1990-03-07", L.SAME_YEAR_MONTH, 0),
     ("1990-03", "1990-03", L.SAME_YEAR_MONTH, 0),
-    ("1990-01-01", "1990-01-15", L.SAME_YEAR_MONTH, 0),
     ("1990", "1990-03-07", L.SAME_YEAR, 0),
     ("1990", "1990", L.SAME_YEAR, 0),
-    ("1990-03-07", "1990-11-20", L.SAME_YEAR, 0),
-    ("1990-03-07", "1990-07-04", L.SAME_YEAR, 0),
+    # a first day of the year is also read as the year alone: nothing contradicts it then
+    ("1990-01-01", "1990-01-15", L.SAME_YEAR, 0),
     ("1990-01-01", "1990-06-15", L.SAME_YEAR, 0),
+    # two dates of the same year that contradict each other on a month or a day both give
+    ("1990-03-07", "1990-03-20", L.SAME_YEAR_OTHER_DATE, 0),
+    ("1990-03-07", "1990-11-20", L.SAME_YEAR_OTHER_DATE, 0),
+    ("1990-03-07", "1990-07-04", L.SAME_YEAR_OTHER_DATE, 0),
+    ("1990-03", "1990-11-20", L.SAME_YEAR_OTHER_DATE, 0),
+    ("1990-03", "1990-11", L.SAME_YEAR_OTHER_DATE, 0),
     ("hijri:1410", "hijri:1410-05-01", L.SAME_YEAR, 0),
     ("hijri:1410-08", "1990-06-01", L.SAME_YEAR, 0),
     ("ca. 1985", "1987-05-01", L.WITHIN_UNCERTAINTY, 2),
@@ -298,6 +302,11 @@ COMPARISON_CASES = [
     ("ethiopian:1983-01-01", "1991-03-01", L.WITHIN_UNCERTAINTY, 0),
     ("1990", "1991-02-01", L.OFF_BY_ONE_YEAR, 1),
     ("1990-12-31", "1991-01-01", L.OFF_BY_ONE_YEAR, 1),
+    ("1990-03-07", "1991-03-08", L.OFF_BY_ONE_YEAR, 1),
+    ("1990-03", "1991-03-07", L.OFF_BY_ONE_YEAR, 1),
+    # the same day and month a year apart: a year misremembered, or converted with an error
+    ("1990-03-07", "1991-03-07", L.OFF_BY_ONE_YEAR_SAME_DAY, 1),
+    ("hijri:1410-08-15", "hijri:1411-08-15", L.OFF_BY_ONE_YEAR_SAME_DAY, 1),
     # a year mistyped on the same day and month: one digit, or two neighbours swapped
     ("1965-10-13", "1956-10-13", L.YEAR_TYPO, 9),
     ("1965-10-13", "1975-10-13", L.YEAR_TYPO, 10),
@@ -340,7 +349,8 @@ def test_every_level_has_a_case() -> None:
 
 
 def test_ladder_order() -> None:
-    assert [level.rank for level in DateLevel] == list(range(9))
+    assert [level.rank for level in DateLevel] == list(range(11))
+    assert DateLevel.MISSING.rank == 10
     assert DateLevel.EXACT.rank < DateLevel.DAY_MONTH_SWAPPED.rank < DateLevel.MISSING.rank
 
 
