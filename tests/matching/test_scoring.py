@@ -113,6 +113,26 @@ def test_missing_fields_are_neutral():
             assert (evidence.level, evidence.bits) == ("missing", 0.0)
 
 
+# (weaker pair of dates, stronger pair of dates): the second must be better evidence
+DATE_EVIDENCE_ORDER = [
+    (("1990-03-07", "1990-11-20"), ("1990", "1990-03-07")),  # contradicts < says less
+    (("1990-03-07", "1990-03-20"), ("1990-03", "1990-03-07")),
+    (("1990-03-07", "1991-04-12"), ("1990-03-07", "1991-03-07")),  # a year misremembered
+    (("1990-03-07", "1996-05-02"), ("1990-03-07", "1990-11-20")),
+]
+
+
+@pytest.mark.parametrize(("weaker", "stronger"), DATE_EVIDENCE_ORDER)
+def test_a_date_that_contradicts_is_weaker_evidence_than_one_that_says_less(weaker, stronger):
+    def date_bits(dates: tuple[str, str]) -> float:
+        comparison = MATCHER.compare(
+            person("Leila Karimi", "F", dates[0]), person("Leila Karimi", "F", dates[1])
+        )
+        return next(e.bits for e in comparison.fields if e.field == "birth_date")
+
+    assert date_bits(weaker) < date_bits(stronger)
+
+
 def test_explanation_names_levels_parts_and_model():
     comparison = MATCHER.compare(
         person("محمد أحمد", "M", "1990"), person("Mohammed Ahmed", "M", "1990")
