@@ -158,7 +158,7 @@ def _token_slots(prepared: PreparedRecord) -> list[tuple[frozenset[str], frozens
     """(plain keys, typo keys) of every content part and compound of every name, in order."""
     slots = []
     for name in prepared.names:
-        tokens = [part.token for part in name.parts] + [c.token for c in name.compounds]
+        tokens = [*name.tokens, *(c.token for c in name.compounds)]
         slots += [(token_blocking_keys(t), token_typo_keys(t)) for t in tokens]
     return slots
 

@@ -96,7 +96,7 @@ def _name_slots(prepared: PreparedRecord) -> Iterator[list[frozenset[str]]]:
     offset = 0
     slots = _token_slots(prepared)
     for name in prepared.names:
-        size = len(name.parts) + len(name.compounds)
+        size = len(name.content) + len(name.compounds)
         yield [plain for plain, _ in slots[offset : offset + size] if plain]
         offset += size
 
@@ -128,8 +128,8 @@ def _compound_keys(prepared: PreparedRecord, years: range | None, day: int) -> t
             keys.update(hash(("1", x, year)) for x in slots[0] for year in years or (None,))
     if years is not None:
         for name in prepared.names:
-            for part in name.parts:
-                typo = token_typo_keys(part.token)
+            for token in name.tokens:
+                typo = token_typo_keys(token)
                 keys.update(hash(("t", key, year)) for key in typo for year in years)
     if day:
         plain = {key for name in prepared.names for key in name_blocking_keys(name)}
@@ -140,12 +140,7 @@ def _compound_keys(prepared: PreparedRecord, years: range | None, day: int) -> t
 def _sorted_name(prepared: PreparedRecord) -> str:
     """The record's name parts in their most trusted Latin spelling, sorted and joined: a swapped
     order reads the same, and rapidfuzz compares two of them in well under a microsecond."""
-    forms = {
-        part.token.forms[0]
-        for name in prepared.names
-        for part in name.parts
-        if part.token.forms and not part.token.is_particle
-    }
+    forms = {token.forms[0] for name in prepared.names for token in name.tokens if token.forms}
     return " ".join(sorted(forms))
 
 

@@ -216,9 +216,11 @@ def token_blocking_keys(token: TokenAnalysis) -> frozenset[str]:
     those codes, which lets a spelling variant at the end of a long name (a dropped or added
     final syllable) still meet. On the xlit dev files a native token shares a key with a gold
     English spelling about 9 times in 10 while reaching well under 1% of the English tokens.
-    Typos are `token_typo_keys`.
+    Typos are `token_typo_keys`. Callers pass a name's content tokens (`AnalysedName.tokens`):
+    a particle counts where the alignment keeps it, at the end of a name or alone ("Vanden",
+    "Dos"), so that such a name can be found at all.
     """
-    if token.is_particle or token.is_initial:
+    if token.is_initial:
         return frozenset()
     keys: set[str] = set()
     if token.variant:
@@ -236,7 +238,7 @@ def token_typo_keys(token: TokenAnalysis) -> frozenset[str]:
     """``d:`` keys of one token: the one-deletion neighbourhood of its most trusted spelling, so
     that two spellings one typo apart meet. Alone they are common in a large archive; the
     record's blocking keys pair them with the birth year."""
-    if token.is_particle or token.is_initial or not token.forms:
+    if token.is_initial or not token.forms:
         return frozenset()
     return frozenset(_deletion_keys(token.forms[0]))
 
@@ -244,8 +246,8 @@ def token_typo_keys(token: TokenAnalysis) -> frozenset[str]:
 def name_blocking_keys(name: AnalysedName) -> frozenset[str]:
     """Index keys of a whole name: the union of its content tokens' and compounds' keys."""
     keys: set[str] = set()
-    for part in name.parts:
-        keys |= token_blocking_keys(part.token)
+    for token in name.tokens:
+        keys |= token_blocking_keys(token)
     for compound in name.compounds:
         keys |= token_blocking_keys(compound.token)
     return frozenset(keys)
@@ -254,6 +256,6 @@ def name_blocking_keys(name: AnalysedName) -> frozenset[str]:
 def name_typo_keys(name: AnalysedName) -> frozenset[str]:
     """Typo keys of a whole name: the union of its content tokens' `token_typo_keys`."""
     keys: set[str] = set()
-    for part in name.parts:
-        keys |= token_typo_keys(part.token)
+    for token in name.tokens:
+        keys |= token_typo_keys(token)
     return frozenset(keys)

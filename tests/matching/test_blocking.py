@@ -109,6 +109,25 @@ def test_a_day_month_swap_still_meets_on_the_birth_day() -> None:
     assert ranked(person("Isaac Hoffman", "1945-03-02"), stored) == ["Evan Jones"]
 
 
+# (probe, stored): a name whose last or only word is a particle keeps it as a part, in
+# comparison and in blocking alike, or the person could never be found
+PARTICLE_NAMES = [
+    ("Ванден", "Vanden"),
+    ("Dos", "Dos"),
+    ("Walad", "Валад"),
+]
+
+
+@pytest.mark.parametrize(("probe", "stored"), PARTICLE_NAMES)
+def test_a_name_that_is_only_a_particle_is_still_found(probe: str, stored: str) -> None:
+    assert blocking_keys(person(stored))
+    assert ranked(person(probe), [person(stored)]) == [stored]
+
+
+def test_a_particle_before_a_name_gives_no_keys_of_its_own() -> None:
+    assert blocking_keys(person("Van Den Berg")) == blocking_keys(person("Berg"))
+
+
 def test_keys_held_by_more_than_the_cap_are_skipped() -> None:
     stored = [person(name, "1945-02-20") for name in ("Evan Jones", "Ava Smith", "Leo Brown")]
     assert ranked(person("Isaac Hoffman", "1945-02-20"), stored, max_postings=2) == []
