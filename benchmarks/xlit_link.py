@@ -6,18 +6,23 @@ For each native-script token of a dev file, `kintrace link --threshold 0 --top 1
 distinct English tokens of that file (each token a one-name record); a hit is any gold partner
 in the top 10. Printed beside the anyascii + Jaro-Winkler baseline of the same run, and with the
 engine's Wikidata-derived tables (learned romanisation, name frequencies) switched off.
-A pair that blocking misses is a miss.
+A pair that blocking misses is a miss. `--misses` sorts the misses: a *blocking* miss is a
+native token whose gold partner, compared directly, would score above the tenth candidate it
+got (blocking never offered it); a *scoring* miss is one whose gold partner scores no better.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import time
+from collections import defaultdict
 from pathlib import Path
 
 from benchmarks._linkcsv import kintrace_args, read_scored_pairs, run_timed, write_link_csv
 from benchmarks._metrics import format_table, recall_at_k
 from benchmarks.xlit_tokens import SCRIPTS, baseline, load_dev
+from matching import Matcher, PersonName, PersonRecord
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "out" / "xlit_link"
@@ -52,9 +57,42 @@ def engine_recall(
     return recall.recall, run.wall_seconds
 
 
+def sort_misses(script: str, pairs: Path, shown: int = 15) -> None:
+    """Print how many misses blocking caused and how many scoring did, with examples."""
+    natives, english, gold = load_dev(script)
+    got: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for left, right, probability in read_scored_pairs(pairs):
+        got[int(left[1:])].append((int(right[1:]), probability))
+    matcher = Matcher()
+
+    def token(text: str) -> PersonRecord:
+        return PersonRecord(id=text, names=(PersonName(full=text),))
+
+    blocking: list[str] = []
+    scoring: list[str] = []
+    for i, native in enumerate(natives):
+        found = got.get(i, [])
+        if gold[native] & {j for j, _ in found}:
+            continue
+        tenth = min(p for _, p in found) if len(found) >= 10 else 0.0
+        best, partner = max(
+            (matcher.compare(token(native), token(english[j])).probability, english[j])
+            for j in gold[native]
+        )
+        line = f"{native} -> {partner}: {best:.3f} directly, tenth candidate {tenth:.3f}"
+        (blocking if best > tenth else scoring).append(line)
+    print(f"{script}: {len(blocking) + len(scoring):,} misses of {len(natives):,}: ", end="")
+    print(f"{len(blocking):,} blocking, {len(scoring):,} scoring")
+    rng = random.Random(1)
+    for label, lines in (("blocking", blocking), ("scoring", scoring)):
+        for line in rng.sample(lines, min(shown, len(lines))):
+            print(f"  {label}: {line}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scripts", nargs="+", default=list(SCRIPTS), choices=SCRIPTS)
+    parser.add_argument("--misses", action="store_true", help="sort the misses (see above)")
     args = parser.parse_args()
     rows = []
     for script in args.scripts:
@@ -76,6 +114,8 @@ def main() -> None:
                 f"{seconds:.0f} / {seconds_without:.0f}",
             ]
         )
+        if args.misses:
+            sort_misses(script, folder / "pairs.csv")
         print(f"  {script}: done", flush=True)
     print("recall@10 through `kintrace link --threshold 0 --top 10` (xlit dev files)")
     headers = [
