@@ -17,7 +17,12 @@ from importlib import resources
 import jellyfish
 from rapidfuzz.distance import Indel, JaroWinkler
 
-from matching._romanise import romanisations, rule_romanisations, umlaut_spelling
+from matching._romanise import (
+    romanisations,
+    rule_romanisations,
+    slavic_spelling,
+    umlaut_spelling,
+)
 from matching._scripts import Language, Script, token_language, token_script
 from matching._text import latin_fold, normalise_token, strip_marks
 
@@ -252,6 +257,9 @@ def analyse_token(text: str, use_model: bool = True) -> TokenAnalysis:
         romans = (*romans[:2], *bare[:2], *romans[2:], *bare[2:])
     if script is Script.LATIN:
         romans = (*romans, umlaut_spelling(text))
+        slavic = slavic_spelling(text)
+        if slavic:
+            romans = (*romans, slavic)
     max_forms = MAX_FORMS_BY_SCRIPT.get(script, MAX_FORMS)
     forms = _dedup([collapse(compound_core(r)) for r in romans])[:max_forms]
     folded = latin_fold(native) if script is Script.LATIN else ""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from functools import lru_cache
 from importlib import resources
 from operator import itemgetter
@@ -155,6 +156,52 @@ _GERMAN_UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 def umlaut_spelling(text: str) -> str:
     """German transcription of umlauts (Müller -> mueller), which plain folding loses."""
     return latin_fold(text.casefold().translate(_GERMAN_UMLAUTS))
+
+
+# Letters that Slavic, Baltic and Turkic Latin alphabets write with a diacritic (and the
+# Polish digraphs) where romanisations of Cyrillic write an English-style digraph.
+_SLAVIC_LETTERS = str.maketrans(
+    {
+        "ž": "zh",
+        "ż": "zh",
+        "ź": "zh",
+        "č": "ch",
+        "ć": "ch",
+        "ç": "ch",
+        "š": "sh",
+        "ś": "sh",
+        "ş": "sh",
+        "ș": "sh",
+        "đ": "dj",
+        "ř": "rzh",
+    }
+)
+_POLISH_DIGRAPHS = (("szcz", "shch"), ("sz", "sh"), ("cz", "ch"), ("rz", "zh"))
+_LONE_C = re.compile("c(?!h)")
+_NASALS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile("ę(?=[bp])"), "em"),
+    (re.compile("ą(?=[bp])"), "om"),
+    (re.compile("ę"), "en"),
+    (re.compile("ą"), "on"),
+)
+
+
+def slavic_spelling(text: str) -> str:
+    """The spelling a romanised Cyrillic name shares with a Slavic Latin one, which plain folding
+    loses (Hadžibegić -> hadzhibegich, not hadzibegic; Krzycki -> kzhytski, as Кжицкий reads;
+    Zarębski -> zarembski): the letters with a caron, acute or cedilla and the Polish digraphs
+    as English digraphs, the Polish nasal vowels as a vowel and m or n, and a remaining ``c`` as
+    the ``ts`` it is in those alphabets. "" for a token without any of them."""
+    lowered = text.casefold()
+    spelled = lowered
+    for source, target in _POLISH_DIGRAPHS:  # before the letters: ř becomes rzh, not zhh
+        spelled = spelled.replace(source, target)
+    for pattern, nasal in _NASALS:
+        spelled = pattern.sub(nasal, spelled)
+    spelled = spelled.translate(_SLAVIC_LETTERS)
+    if spelled == lowered:
+        return ""
+    return latin_fold(spelled.replace("ch", "\0").replace("c", "ts").replace("\0", "ch"))
 
 
 def _cyrillic_variants(native: str, language: Language) -> list[str]:

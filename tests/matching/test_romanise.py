@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from matching._name_keys import collapse, compound_core, skeleton, xphone
-from matching._romanise import learned_romanisations, romanisations, rule_romanisations
+from matching._romanise import (
+    learned_romanisations,
+    romanisations,
+    rule_romanisations,
+    slavic_spelling,
+)
 from matching._scripts import Language, Script, token_language, token_script
 from matching._text import latin_fold, normalise_token, split_tokens, strip_marks
 from matching.names import analyse_token, compare_tokens
@@ -236,3 +241,21 @@ def test_arabic_article_is_optional() -> None:
     token = analyse_token("الحسيني")
     for spelling in ("Husseini", "Alhusseini", "Elhusseini"):
         assert compare_tokens(token, analyse_token(spelling)).score >= 0.85, spelling
+
+
+@pytest.mark.parametrize(
+    ("latin", "spelling"),
+    [
+        ("Hadžibegić", "hadzhibegich"),
+        ("Đukanović", "djukanovich"),
+        ("Krzycki", "kzhytski"),
+        ("Szczepański", "shchepanski"),
+        ("Dąbrowski", "dombrowski"),
+        ("Wałęsa", "walensa"),
+        ("Dvořák", "dvorzhak"),
+        ("Smith", ""),  # nothing to spell otherwise
+        ("Chekhov", ""),
+    ],
+)
+def test_slavic_spelling(latin: str, spelling: str) -> None:
+    assert slavic_spelling(latin) == spelling
