@@ -46,7 +46,7 @@ from matching.scoring import (
     Matcher,
     PartEvidence,
 )
-from matching.training import TrainingReport, train_model
+from matching.training import TrainingReport, train_model, with_record_frequencies
 
 __all__ = [
     "BULK_CANDIDATES",
@@ -88,4 +88,5 @@ __all__ = [
     "to_gregorian",
     "token_script",
     "train_model",
+    "with_record_frequencies",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -42,6 +43,9 @@ class Model:
     prior: float
     levels: dict[str, dict[str, LevelParameters]]
     description: str = ""
+    frequencies: NameFrequencies | None = None
+    """Name-part frequencies estimated with the model (`kintrace model train --frequencies`);
+    None: the table shipped with the package."""
 
     def weight(self, field: str, level: str) -> float:
         """Bits of evidence of `field` at `level` (0 for a missing field)."""
@@ -73,7 +77,7 @@ class Model:
 
     def to_json(self) -> dict[str, Any]:
         """The model as written to its file."""
-        return {
+        document: dict[str, Any] = {
             "version": self.version,
             "description": self.description,
             "prior": self.prior,
@@ -82,6 +86,9 @@ class Model:
                 for field, ladder in self.levels.items()
             },
         }
+        if self.frequencies is not None:
+            document["name_frequencies"] = self.frequencies.to_json()
+        return document
 
 
 def model_from_json(document: dict[str, Any]) -> Model:
@@ -100,7 +107,14 @@ def model_from_json(document: dict[str, Any]) -> Model:
     prior = float(document["prior"])
     if not 0.0 < prior < 1.0:
         raise ValueError("the prior must be in (0, 1)")
-    return Model(document["version"], prior, levels, document.get("description", ""))
+    frequencies = document.get("name_frequencies")
+    return Model(
+        document["version"],
+        prior,
+        levels,
+        document.get("description", ""),
+        None if frequencies is None else frequencies_from_json(frequencies),
+    )
 
 
 def load_model(text: str) -> Model:
@@ -127,6 +141,48 @@ class NameFrequencies:
         """Frequency of a token identity (unseen identities get the floor: rare)."""
         return self.table.get(identity, self.floor)
 
+    def to_json(self) -> dict[str, Any]:
+        """The table as a model file holds it."""
+        return {"floor": self.floor, "typical": self.typical, "table": self.table}
+
+
+def frequencies_from_json(document: dict[str, Any]) -> NameFrequencies:
+    """A frequency table from its document, checking every frequency is in (0, 1]."""
+    table = {str(k): float(v) for k, v in document["table"].items()}
+    floor, typical = float(document["floor"]), float(document["typical"])
+    if not all(0.0 < f <= 1.0 for f in (floor, typical, *table.values())):
+        raise ValueError("name frequencies must be in (0, 1]")
+    return NameFrequencies(table=table, floor=floor, typical=typical)
+
+
+MIN_COUNT = 3
+"""Identities seen fewer times are left out of a table: rare, they get the floor."""
+
+
+def typical_frequency(counts: Mapping[str, int]) -> float:
+    """Frequency of the name part met by half of all name occurrences (mass-weighted median).
+
+    A shared part this common is average evidence; rarer parts add bits, commoner ones remove.
+    """
+    total = sum(counts.values())
+    seen = 0
+    for count in sorted(counts.values(), reverse=True):
+        seen += count
+        if seen * 2 >= total:
+            return count / total
+    return 1.0 / max(total, 1)
+
+
+def frequencies_from_counts(counts: Mapping[str, int]) -> NameFrequencies:
+    """Relative frequencies of token identities from their counts, with the floor for unseen
+    (and too rarely seen) identities and the typical frequency."""
+    total = max(sum(counts.values()), 1)
+    return NameFrequencies(
+        table={k: float(f"{v / total:.3g}") for k, v in counts.items() if v >= MIN_COUNT},
+        floor=MIN_COUNT / total / 2,
+        typical=typical_frequency(counts),
+    )
+
 
 FLAT_FREQUENCIES = NameFrequencies(table={}, floor=1.0, typical=1.0)
 """No frequency knowledge: every name part counts the same (no adjustment)."""
@@ -136,9 +192,4 @@ FLAT_FREQUENCIES = NameFrequencies(table={}, floor=1.0, typical=1.0)
 def default_frequencies() -> NameFrequencies:
     """The name-frequency table shipped with the package."""
     text = resources.files("matching").joinpath("data", FREQUENCY_FILE).read_text(encoding="utf-8")
-    document = json.loads(text)
-    return NameFrequencies(
-        table={k: float(v) for k, v in document["table"].items()},
-        floor=float(document["floor"]),
-        typical=float(document["typical"]),
-    )
+    return frequencies_from_json(json.loads(text))

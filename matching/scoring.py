@@ -155,7 +155,8 @@ class Matcher:
 
     `use_name_model=False` switches off the learned romanisation table of the name analysis
     and `use_name_frequencies=False` the name-frequency table (both derived from Wikidata), for
-    measuring what they add.
+    measuring what they add. A model trained with name frequencies brings its own table, used
+    in place of the shipped one.
     """
 
     def __init__(
@@ -168,8 +169,8 @@ class Matcher:
         calibration: Calibration | None = None,
     ) -> None:
         self.model = model or default_model()
-        default = default_frequencies() if use_name_frequencies else FLAT_FREQUENCIES
-        self.frequencies = frequencies or default
+        default = self.model.frequencies or default_frequencies()
+        self.frequencies = frequencies or (default if use_name_frequencies else FLAT_FREQUENCIES)
         self.use_name_model = use_name_model
         self.calibration = calibration
         self._weights: dict[tuple[str, str], float] = {}

@@ -42,9 +42,9 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -58,7 +58,14 @@ from matching._em import (
 )
 from matching._em import level_frequencies as _level_frequencies
 from matching._fields import LADDERS, MISSING, PreparedRecord, compare_fields
-from matching._model import LevelParameters, Model, default_model
+from matching._model import (
+    MIN_COUNT,
+    LevelParameters,
+    Model,
+    NameFrequencies,
+    default_model,
+    frequencies_from_counts,
+)
 from matching.blocking import blocking_keys
 from matching.records import PersonRecord
 from matching.scoring import Matcher
@@ -356,4 +363,41 @@ def train_model(
         len(namesakes),
         date_m_learned,
         random_pass.match_rate,
+    )
+
+
+def record_frequencies(records: Sequence[PreparedRecord]) -> NameFrequencies:
+    """Name-part frequencies of the records to be linked: how many records hold each token
+    identity (once per record, whatever its scripts and aliases), made relative.
+
+    The shipped table counts names across Wikidata; in one archive a name can be far commoner
+    (a few hundred given names share a displaced population), and a name shared by namesakes
+    there is weak evidence, however rare the world finds it (Splink takes its term frequencies
+    from the records too)."""
+    counts: Counter[str] = Counter()
+    for record in records:
+        counts.update({token.identity for name in record.names for token in name.tokens})
+    return frequencies_from_counts(counts)
+
+
+def with_record_frequencies(
+    model: Model, records: Sequence[PersonRecord], matcher: Matcher | None = None
+) -> Model:
+    """`model` with the name-part frequencies of `records` (`record_frequencies`), as a new
+    version named after the table's digest; its m, u and prior are unchanged."""
+    matcher = matcher or Matcher(model=model)
+    frequencies = record_frequencies([matcher.prepare(record) for record in records])
+    digest = hashlib.sha256(json.dumps(frequencies.to_json(), sort_keys=True).encode()).hexdigest()[
+        :8
+    ]
+    description = (
+        f"{model.description} Name-part frequencies from {len(records)} records "
+        f"({len(frequencies.table)} names seen {MIN_COUNT} times or more; typical frequency "
+        f"{frequencies.typical:.3g})."
+    ).strip()
+    return replace(
+        model,
+        version=f"{model.version}+tf-{digest}",
+        description=description,
+        frequencies=frequencies,
     )

@@ -21,6 +21,7 @@ from matching import (
     Model,
     load_model,
     train_model,
+    with_record_frequencies,
 )
 from service.linkage import run
 from service.linkage.csvfile import ReadResult, UnreadableFile, read_records, write_pairs
@@ -185,17 +186,41 @@ def train_command(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the random pairs u is estimated on.")] = 1,
     wikidata_tables: TablesOption = True,
+    parameters: Annotated[
+        bool,
+        typer.Option(
+            "--parameters/--no-parameters",
+            help="Estimate m and u (EM); --no-parameters keeps the shipped ones.",
+        ),
+    ] = True,
+    frequencies: Annotated[
+        bool,
+        typer.Option(
+            "--frequencies/--no-frequencies",
+            help="Also take the name-part frequencies from the records (instead of the "
+            "shipped Wikidata table): a name common in these records is weak evidence.",
+        ),
+    ] = False,
 ) -> None:
-    """Estimate the model's m and u on the records to be linked, unlabelled (EM, as Splink).
+    """Estimate the model on the records to be linked, unlabelled: m and u by EM (as Splink),
+    and with `--frequencies` the name-part frequencies.
 
     Pass the file to `kintrace link` or `kintrace dedupe` with `--model`. The prior stays the
     shipped model's, so a probability keeps its meaning; nothing is read but the records.
     """
+    if not parameters and not frequencies:
+        typer.echo("kintrace: nothing to train (--no-parameters without --frequencies)", err=True)
+        raise typer.Exit(2)
     lefts = _load(left).records
     rights = None if right is None else _load(right).records
-    typer.echo("training: comparing random and blocked pairs ...", err=True)
-    report = train_model(lefts, rights, seed=seed, matcher=_matcher(wikidata_tables))
-    model = report.model
+    matcher = _matcher(wikidata_tables)
+    model = matcher.model
+    if parameters:
+        typer.echo("training: comparing random and blocked pairs ...", err=True)
+        model = train_model(lefts, rights, seed=seed, matcher=matcher).model
+    if frequencies:
+        typer.echo("training: counting name parts ...", err=True)
+        model = with_record_frequencies(model, [*lefts, *(rights or [])], matcher)
     out.write_text(json.dumps(model.to_json(), indent=2, ensure_ascii=False) + "\n", "utf-8")
     typer.echo(model.description, err=True)
     for line in model.weight_lines():

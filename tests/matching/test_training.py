@@ -16,6 +16,7 @@ from matching import (
     parse_fuzzy_date,
     train_model,
 )
+from matching._model import model_from_json
 from matching.training import (
     M_FLOOR,
     MAX_NAMESAKES,
@@ -24,6 +25,8 @@ from matching.training import (
     _same_name_pairs,
     _settled,
     date_m_from_namesakes,
+    record_frequencies,
+    with_record_frequencies,
 )
 
 GIVEN = ["Amina", "Yusuf", "Layla", "Omar", "Fatima", "Karim", "Hana", "Samir", "Nadia", "Tariq"]
@@ -261,3 +264,39 @@ def test_matches_among_the_random_pairs_are_taken_out_of_u() -> None:
     assert report.random_match_rate == pytest.approx(1 / len(records), rel=0.5)
     assert report.model.levels["name"]["exact"].u == pytest.approx(MIN_SEEN / pairs, rel=0.1)
     assert "of them the same person" in report.model.description
+
+
+def records_named(names: list[str]) -> list[PersonRecord]:
+    return [PersonRecord(str(i), (PersonName(name),)) for i, name in enumerate(names)]
+
+
+def test_record_frequencies_count_a_name_once_per_record() -> None:
+    """A record written in two scripts holds its name once; a name of one record in a hundred
+    is left to the floor (seen fewer than three times)."""
+    names = ["Mohammed Haddad"] * 40 + ["Amina Khoury"] * 59 + ["Tesfamariam Woldegiorgis"]
+    records = records_named(names)
+    records[0] = PersonRecord("0", (PersonName("Mohammed Haddad"), PersonName("محمد حداد")))
+    matcher = Matcher()
+    table = record_frequencies([matcher.prepare(r) for r in records])
+    mohammed = matcher.prepare(records[1]).names[0].tokens[0].identity
+    amina = matcher.prepare(records[40]).names[0].tokens[0].identity
+    rare = matcher.prepare(records[99]).names[0].tokens[0].identity
+    assert table.of(mohammed) == pytest.approx(40 / 200)
+    assert table.of(amina) > table.of(mohammed) > table.of(rare) == table.floor
+
+
+def test_a_name_common_in_the_records_is_weaker_evidence_with_their_frequencies() -> None:
+    """Tesfamariam Woldegiorgis is rare by the Wikidata table; in an archive where every
+    other person bears it, a shared one says little."""
+    names = ["Tesfamariam Woldegiorgis"] * 50 + [f"Person{i} Family{i}" for i in range(50)]
+    records = records_named(names)
+    shipped = Matcher()
+    model = with_record_frequencies(shipped.model, records)
+    local = Matcher(model=model)
+    pair = (records[0], records[1])
+    assert local.compare(*pair).match_weight < shipped.compare(*pair).match_weight - 3
+    assert model.version.startswith(f"{shipped.model.version}+tf-")
+    assert model.levels == shipped.model.levels
+    again = model_from_json(model.to_json())
+    assert again.frequencies == model.frequencies
+    assert Matcher(model=again).compare(*pair).match_weight == local.compare(*pair).match_weight

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from matching import default_model
 from service.cli.main import app
 from service.linkage.csvfile import iter_pairs
 
@@ -141,6 +142,25 @@ def test_a_model_trained_on_the_files_is_used_by_link(tmp_path: Path) -> None:
     assert pairs and all(
         json.loads(pair["explanation"])["model"] == document["version"] for pair in pairs
     )
+
+
+def test_name_frequencies_of_the_file_come_with_the_shipped_parameters(tmp_path: Path) -> None:
+    left = write(tmp_path, "left.csv", LEFT)
+    model = tmp_path / "model.json"
+    train = ("model", "train", str(left), "--out", str(model))
+    trained = kintrace(*train, "--no-parameters", "--frequencies")
+    assert trained.returncode == 0, trained.stderr
+    document = json.loads(model.read_text(encoding="utf-8"))
+    shipped = default_model()
+    assert document["version"].startswith(f"{shipped.version}+tf-")
+    assert document["levels"] == shipped.to_json()["levels"]
+    assert document["name_frequencies"]["typical"] > 0
+    out = tmp_path / "pairs.csv"
+    done = kintrace("dedupe", str(left), "--out", str(out), "--model", str(model))
+    assert done.returncode == 0, done.stderr
+    nothing = kintrace(*train, "--no-parameters")
+    assert nothing.returncode == 2
+    assert "nothing to train" in nothing.stderr
 
 
 def test_a_model_file_that_cannot_be_read_is_refused(tmp_path: Path) -> None:
