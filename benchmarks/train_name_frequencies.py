@@ -6,7 +6,8 @@ Each train line is a person-name token as written in English and in another scri
 often Wikidata pairs them. Summed per token identity (the engine's variant class or canonical
 key, so that Mohammed, Muhammad and محمد count together) and normalised, the counts give the
 relative frequency of a name part; the scorer weighs a shared rare part more than a common one.
-Identities seen fewer than `MIN_COUNT` times are left out: they are rare and get the floor.
+Identities seen fewer than `matching._model.MIN_COUNT` (3) times are left out: they are rare and
+get the floor.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import json
 from collections import Counter
 from pathlib import Path
 
+from matching._model import frequencies_from_counts
 from matching.names import analyse_token
 
 ROOT = Path(__file__).resolve().parents[1]
 XLIT = ROOT / "benchmarks" / "data" / "xlit"
 OUT = ROOT / "matching" / "data" / "name_frequencies.json"
-MIN_COUNT = 3
 
 
 def count_identities(paths: list[Path]) -> Counter[str]:
@@ -36,30 +37,13 @@ def count_identities(paths: list[Path]) -> Counter[str]:
     return counts
 
 
-def typical_frequency(counts: Counter[str]) -> float:
-    """Frequency of the name part met by half of all name occurrences (mass-weighted median).
-
-    A shared part this common is average evidence; rarer parts add bits, commoner ones remove.
-    """
-    total = sum(counts.values())
-    seen = 0
-    for _, count in counts.most_common():
-        seen += count
-        if seen * 2 >= total:
-            return count / total
-    return 1.0 / total
-
-
 def frequency_document(counts: Counter[str]) -> dict[str, object]:
-    """Relative frequencies, the floor for unseen identities and the typical frequency."""
-    total = sum(counts.values())
-    table = {k: float(f"{v / total:.3g}") for k, v in counts.most_common() if v >= MIN_COUNT}
+    """Relative frequencies, the floor for unseen identities and the typical frequency (as
+    `kintrace model train --frequencies` builds them from records)."""
     return {
         "source": "xlit train files (Wikidata person-name token pairs, CC0)",
-        "total": total,
-        "floor": MIN_COUNT / total / 2,
-        "typical": typical_frequency(counts),
-        "table": table,
+        "total": sum(counts.values()),
+        **frequencies_from_counts(counts).to_json(),
     }
 
 
